@@ -666,8 +666,8 @@ std::optional<ErrorPrototype> error_prototype_from_name(std::string_view name) n
 class ErrorValue {
  public:
   ErrorValue() = default;
-  explicit ErrorValue(ErrorPrototype proto, std::optional<String> message = std::nullopt)
-      : prototype(proto), message(std::move(message)) {}
+  explicit ErrorValue(ErrorPrototype proto, std::optional<String> msg = std::nullopt)
+      : prototype(proto), message(std::move(msg)) {}
 
   ErrorPrototype prototype = ErrorPrototype::kError;
   std::optional<String> message;
