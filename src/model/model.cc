@@ -16,7 +16,6 @@ using nlohmann::json;
 
 constexpr std::size_t kMaxDepth = 1000;
 constexpr double kTwoPow53 = 9007199254740992.0;
-constexpr std::uint32_t kMaxArrayIndex = 4294967294u;
 
 // ---------------------------------------------------------------------------
 // Shared helpers.

@@ -1,5 +1,6 @@
 #include <cmath>
 #include <cstdio>
+#include <cstring>
 
 #include "base/js_number.h"
 #include "base/unicode.h"
@@ -77,6 +78,36 @@ void bytes(std::span<const std::uint8_t> b, std::string& out) {
     out += buf;
   }
   if (b.size() > kMaxShownBytes) out += " ...";
+}
+
+// Typed array elements, JS style: [1, 2, 3].
+void elements(ViewKind kind, std::span<const std::uint8_t> b, std::string& out) {
+  std::size_t size = view_element_size(kind);
+  std::size_t count = b.size() / size;
+  out += " [";
+  for (std::size_t i = 0; i < count && i < kMaxShownBytes; ++i) {
+    if (i) out += ", ";
+    const std::uint8_t* p = b.data() + i * size;
+    auto load = [p](auto zero) {
+      decltype(zero) x;
+      std::memcpy(&x, p, sizeof x);
+      return x;
+    };
+    switch (kind) {
+      case ViewKind::kInt8Array: out += std::to_string(load(std::int8_t{})); break;
+      case ViewKind::kInt16Array: out += std::to_string(load(std::int16_t{})); break;
+      case ViewKind::kUint16Array: out += std::to_string(load(std::uint16_t{})); break;
+      case ViewKind::kInt32Array: out += std::to_string(load(std::int32_t{})); break;
+      case ViewKind::kUint32Array: out += std::to_string(load(std::uint32_t{})); break;
+      case ViewKind::kFloat32Array: number(static_cast<double>(load(float{})), out); break;
+      case ViewKind::kFloat64Array: number(load(double{}), out); break;
+      case ViewKind::kBigInt64Array: out += std::to_string(load(std::int64_t{})) + "n"; break;
+      case ViewKind::kBigUint64Array: out += std::to_string(load(std::uint64_t{})) + "n"; break;
+      default: out += std::to_string(p[0]); break;
+    }
+  }
+  if (count > kMaxShownBytes) out += ", ...";
+  out += "]";
 }
 
 void render(const Value& v, std::string& out) {
@@ -175,15 +206,18 @@ void render(const Value& v, std::string& out) {
     }
     case Type::kView: {
       const View& w = v.get_view();
-      out += std::string(view_kind_name(w.kind())) + "(" + std::to_string(w.byte_length()) +
-             " bytes)";
+      out += std::string(view_kind_name(w.kind())) + "(" +
+             std::to_string(w.byte_length() / view_element_size(w.kind())) +
+             (w.kind() == ViewKind::kDataView ? " bytes)" : ")");
       if (w.buffer().is_ref()) {
         out += " on <ref #" + std::to_string(w.buffer().get_ref().id) + "> at " +
                std::to_string(w.byte_offset());
-      } else {
+      } else if (w.kind() == ViewKind::kDataView || w.kind() == ViewKind::kBuffer) {
         out += " <";
         bytes(w.own_bytes(), out);
         out += ">";
+      } else {
+        elements(w.kind(), w.own_bytes(), out);
       }
       return;
     }
