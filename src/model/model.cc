@@ -6,6 +6,7 @@
 #include <cstring>
 #include <limits>
 #include <string>
+#include <unordered_set>
 #include <utility>
 #include <vector>
 
@@ -42,7 +43,8 @@ int hex_value(char c) noexcept {
 std::string bits_hex(double d) {
   auto bits = std::bit_cast<std::uint64_t>(d);
   std::string out(16, '0');
-  for (int i = 15; i >= 0; --i, bits >>= 4) out[static_cast<std::size_t>(i)] = kHexDigits[bits & 0xF];
+  for (int i = 15; i >= 0; --i, bits >>= 4)
+    out[static_cast<std::size_t>(i)] = kHexDigits[bits & 0xF];
   return out;
 }
 
@@ -95,6 +97,10 @@ class ToModel {
   static json index_key(std::uint32_t index);
   json properties(const PropertyList& props);
   json array_node(const Value& v);
+  json map_node(const Value& v);
+  json set_node(const Value& v);
+  json leaf_object(const Value& v);
+  json primitive(const Value& v);
   json view_node(const Value& v);
   json error_node(const Value& v);
   json ref_node(Ref ref) const;
@@ -147,8 +153,9 @@ json ToModel::key_node(const String& key) {
 json ToModel::properties(const PropertyList& props) {
   json out = json::array();
   for (const auto& [key, value] : props) {
-    json k = key_node(key);
-    out.push_back(json{{"key", std::move(k)}, {"value", node(value)}});
+    json& e = out.emplace_back(json::object());
+    e["key"] = key_node(key);
+    e["value"] = node(value);
   }
   return out;
 }
@@ -161,10 +168,13 @@ json ToModel::array_node(const Value& v) {
   n["length"] = a.length();
   json elements = json::array();
   a.for_each_element([&](std::uint32_t index, const Value& e) {
-    if (dense)
+    if (dense) {
       elements.push_back(node(e));
-    else
-      elements.push_back(json{{"key", index_key(index)}, {"value", node(e)}});
+      return;
+    }
+    json& entry = elements.emplace_back(json::object());
+    entry["key"] = index_key(index);
+    entry["value"] = node(e);
   });
   json props = properties(a.properties());
   if (dense) {
@@ -241,8 +251,7 @@ json ToModel::error_node(const Value& v) {
 }
 
 json ToModel::ref_node(Ref ref) const {
-  if (ref.id >= tree_.size())
-    return json{{"type", "ref"}, {"id", ref.id}, {"dangling", true}};
+  if (ref.id >= tree_.size()) return json{{"type", "ref"}, {"id", ref.id}, {"dangling", true}};
   const TreeEntry& entry = tree_[ref.id];
   json n{{"type", "ref"}, {"id", entry.model_id}};
   if (entry.view_buffer) n["view_buffer"] = true;
@@ -262,27 +271,27 @@ json ToModel::bigint_fields(json n, const BigInt& b) {
   return n;
 }
 
-json ToModel::node(const Value& v) {
+json ToModel::primitive(const Value& v) {
   switch (v.type()) {
-    case Type::kUndefined: return json{{"type", "undefined"}};
     case Type::kNull: return json{{"type", "null"}};
     case Type::kBoolean: return json{{"type", "bool"}, {"value", v.get_bool()}};
     case Type::kNumber: {
       const Number& num = v.get_number_rep();
       if (num.rep != NumberRep::kDouble && is_int32_value(num.value))
         return json{{"type", "int32"}, {"value", static_cast<std::int32_t>(num.value)}};
-      return json{{"type", "double"}, {"value", number_json(num.value)}, {"bits", bits_hex(num.value)}};
+      return json{
+          {"type", "double"}, {"value", number_json(num.value)}, {"bits", bits_hex(num.value)}};
     }
     case Type::kBigInt: return bigint_fields(json{{"type", "bigint"}}, v.get_bigint());
     case Type::kString: return string_node(v.get_js_string());
-    case Type::kRef: return ref_node(v.get_ref());
     case Type::kHole: return json{{"type", "hole"}};
-    case Type::kObject: {
-      json n = begin_object(v, "object");
-      n["properties"] = properties(v.get_object().properties());
-      return n;
-    }
-    case Type::kArray: return array_node(v);
+    default: return json{{"type", "undefined"}};
+  }
+}
+
+// Object kinds without object children.
+json ToModel::leaf_object(const Value& v) {
+  switch (v.type()) {
     case Type::kDate: {
       json n = begin_object(v, "date");
       n["value"] = number_json(v.get_date().time);
@@ -297,23 +306,6 @@ json ToModel::node(const Value& v) {
       n["flag_bits"] = r.flags;
       return n;
     }
-    case Type::kMap: {
-      json n = begin_object(v, "map");
-      json entries = json::array();
-      for (const auto& [key, value] : v.get_map().entries()) {
-        json k = node(key);
-        entries.push_back(json{{"key", std::move(k)}, {"value", node(value)}});
-      }
-      n["entries"] = std::move(entries);
-      return n;
-    }
-    case Type::kSet: {
-      json n = begin_object(v, "set");
-      json values = json::array();
-      for (const Value& m : v.get_set().values()) values.push_back(node(m));
-      n["values"] = std::move(values);
-      return n;
-    }
     case Type::kArrayBuffer: {
       const ArrayBuffer& b = v.get_array_buffer();
       json n = begin_object(v, "arraybuffer");
@@ -325,8 +317,6 @@ json ToModel::node(const Value& v) {
       }
       return n;
     }
-    case Type::kView: return view_node(v);
-    case Type::kError: return error_node(v);
     case Type::kBooleanObject: {
       json n = begin_object(v, "boolean_object");
       n["value"] = v.get_boolean_object().value;
@@ -345,14 +335,49 @@ json ToModel::node(const Value& v) {
       n["value"] = string_node(v.get_string_object().value);
       return n;
     }
-    case Type::kHostObject: {
+    default: {  // kHostObject
       json n = begin_object(v, "host_object");
       n["kind"] = v.get_host_object().kind;
       n["handle"] = v.get_host_object().handle;
       return n;
     }
   }
-  return json{{"type", "unknown"}};
+}
+
+json ToModel::map_node(const Value& v) {
+  json n = begin_object(v, "map");
+  json& entries = n["entries"] = json::array();
+  for (const auto& [key, value] : v.get_map().entries()) {
+    json& e = entries.emplace_back(json::object());
+    e["key"] = node(key);
+    e["value"] = node(value);
+  }
+  return n;
+}
+
+json ToModel::set_node(const Value& v) {
+  json n = begin_object(v, "set");
+  json& values = n["values"] = json::array();
+  for (const Value& m : v.get_set().values()) values.push_back(node(m));
+  return n;
+}
+
+// Keeps the frames on the recursion small: deep values cost little stack.
+json ToModel::node(const Value& v) {
+  switch (v.type()) {
+    case Type::kObject: {
+      json n = begin_object(v, "object");
+      n["properties"] = properties(v.get_object().properties());
+      return n;
+    }
+    case Type::kArray: return array_node(v);
+    case Type::kMap: return map_node(v);
+    case Type::kSet: return set_node(v);
+    case Type::kError: return error_node(v);
+    case Type::kView: return view_node(v);
+    case Type::kRef: return ref_node(v.get_ref());
+    default: return v.is_object_like() ? leaf_object(v) : primitive(v);
+  }
 }
 
 // ---------------------------------------------------------------------------
@@ -360,8 +385,8 @@ json ToModel::node(const Value& v) {
 
 #define MODEL_CONCAT_(a, b) a##b
 #define MODEL_CONCAT(a, b) MODEL_CONCAT_(a, b)
-#define MODEL_TRY_(tmp, decl, expr)                         \
-  auto tmp = (expr);                                        \
+#define MODEL_TRY_(tmp, decl, expr)                                \
+  auto tmp = (expr);                                               \
   if (!tmp.has_value()) return Unexpected{std::move(tmp).error()}; \
   decl = std::move(*tmp)
 // MODEL_TRY(auto x, expr): declares x from a Result, or returns its error.
@@ -389,16 +414,18 @@ class FromModel {
   Result<Value> ref(const json& n, const std::string& path) const;
   Result<Value> object(const json& n, const std::string& path, std::size_t depth);
   Result<Value> array(const json& n, const std::string& path, std::size_t depth);
-  Result<void> array_entry(Array& a, const json& entry, const std::string& path,
-                            std::size_t depth);
+  Result<void> array_entry(Array& a, const json& entry, const std::string& path, std::size_t depth,
+                           std::unordered_set<std::string>& names);
   Result<Value> map(const json& n, const std::string& path, std::size_t depth);
   Result<Value> set(const json& n, const std::string& path, std::size_t depth);
   Result<Value> error(const json& n, const std::string& path, std::size_t depth);
-  Result<Value> array_buffer(const json& n, const std::string& path);
-  Result<Value> view(const json& n, const std::string& path);
-  Result<Value> regexp(const json& n, const std::string& path);
+  Result<Value> array_buffer(const json& n, const std::string& path) const;
+  Result<Value> view(const json& n, const std::string& path) const;
+  Result<Value> regexp(const json& n, const std::string& path) const;
   Result<Value> object_like(const std::string& type, const json& n, const std::string& path,
                             std::size_t depth);
+  Result<Value> leaf_object(const std::string& type, const json& n, const std::string& path) const;
+  Result<Value> primitive(const std::string& type, const json& n, const std::string& path) const;
 
   std::uint32_t tree_next_ = 0;
   std::vector<std::uint32_t> model_tree_;  // model id -> tree id
@@ -421,7 +448,8 @@ Result<std::uint64_t> FromModel::uint_field(const json& n, const char* name,
   if (!f->is_number_integer() || (!f->is_number_unsigned() && f->get<std::int64_t>() < 0))
     return fail(path + "." + name, "expected a non-negative integer");
   auto value = f->get<std::uint64_t>();
-  if (value > max) return fail(path + "." + name, "value " + std::to_string(value) + " is too large");
+  if (value > max)
+    return fail(path + "." + name, "value " + std::to_string(value) + " is too large");
   return value;
 }
 
@@ -457,7 +485,8 @@ Result<String> FromModel::string_of(const json& n, const std::string& path) cons
     return fail(path, "expected a string node");
   MODEL_TRY(const json* units, field(n, "code_units", path, false));
   MODEL_TRY(const json* value, field(n, "value", path, false));
-  if (value != nullptr && !value->is_string()) return fail(path + ".value", "expected a JSON string");
+  if (value != nullptr && !value->is_string())
+    return fail(path + ".value", "expected a JSON string");
   String s;
   if (units != nullptr) {
     if (!units->is_string() || units->get_ref<const std::string&>().size() % 4 != 0)
@@ -560,8 +589,8 @@ Result<void> FromModel::begin_object(const json& n, const std::string& path, boo
   auto model_id = static_cast<std::uint32_t>(model_tree_.size());
   MODEL_TRY(const json* id, field(n, "id", path, false));
   if (id != nullptr && (!id->is_number_integer() || id->get<std::int64_t>() != model_id))
-    return fail(path + ".id", "expected id " + std::to_string(model_id) +
-                                  " (objects are numbered in pre-order)");
+    return fail(path + ".id",
+                "expected id " + std::to_string(model_id) + " (objects are numbered in pre-order)");
   model_tree_.push_back(tree_next_);
   model_is_view_.push_back(view);
   tree_next_ += view ? 2 : 1;
@@ -575,7 +604,8 @@ Result<Value> FromModel::ref(const json& n, const std::string& path) const {
   std::uint32_t tree_id = model_tree_[id];
   MODEL_TRY(const json* buffer, field(n, "view_buffer", path, false));
   if (buffer != nullptr && *buffer == true) {
-    if (!model_is_view_[id]) return fail(path, "view_buffer reference to an object that is not a view");
+    if (!model_is_view_[id])
+      return fail(path, "view_buffer reference to an object that is not a view");
     ++tree_id;
   }
   return Value(Ref{tree_id});
@@ -586,12 +616,14 @@ Result<Value> FromModel::object(const json& n, const std::string& path, std::siz
   if (!props->is_array()) return fail(path + ".properties", "expected an array");
   Object o;
   o.properties().reserve(props->size());
+  std::unordered_set<std::string> names;
   for (std::size_t i = 0; i < props->size(); ++i) {
     std::string p = path + ".properties[" + std::to_string(i) + "]";
     const json& entry = (*props)[i];
     if (!entry.is_object()) return fail(p, "expected {key, value}");
     MODEL_TRY(const json* key_node, field(entry, "key", p, true));
     MODEL_TRY(String key, key_of(*key_node, p + ".key"));
+    if (!names.insert(key.wtf8()).second) return fail(p + ".key", "duplicate key");
     MODEL_TRY(const json* value_node, field(entry, "value", p, true));
     MODEL_TRY(Value value, node(*value_node, p + ".value", depth + 1));
     o.properties().append_unchecked(std::move(key), std::move(value));
@@ -601,7 +633,7 @@ Result<Value> FromModel::object(const json& n, const std::string& path, std::siz
 
 // One {key, value} of an array's properties: an element or a named property.
 Result<void> FromModel::array_entry(Array& a, const json& entry, const std::string& path,
-                                     std::size_t depth) {
+                                    std::size_t depth, std::unordered_set<std::string>& names) {
   if (!entry.is_object()) return fail(path, "expected {key, value}");
   MODEL_TRY(const json* key_node, field(entry, "key", path, true));
   MODEL_TRY(String key, key_of(*key_node, path + ".key"));
@@ -609,6 +641,7 @@ Result<void> FromModel::array_entry(Array& a, const json& entry, const std::stri
   MODEL_TRY(Value value, node(*value_node, path + ".value", depth + 1));
   auto index = PropertyList::array_index(key.wtf8());
   if (!index) {
+    if (!names.insert(key.wtf8()).second) return fail(path + ".key", "duplicate key");
     a.properties().append_unchecked(std::move(key), std::move(value));
   } else if (!a.append_at(*index, std::move(value))) {
     return fail(path + ".key", "element " + std::to_string(*index) + " out of ascending order");
@@ -637,9 +670,10 @@ Result<Value> FromModel::array(const json& n, const std::string& path, std::size
   MODEL_TRY(const json* props, field(n, "properties", path, !dense->get<bool>()));
   if (props != nullptr) {
     if (!props->is_array()) return fail(path + ".properties", "expected an array");
+    std::unordered_set<std::string> names;
     for (std::size_t i = 0; i < props->size(); ++i) {
-      VALENCE_RETURN_IF_ERROR(
-          array_entry(a, (*props)[i], path + ".properties[" + std::to_string(i) + "]", depth));
+      VALENCE_RETURN_IF_ERROR(array_entry(
+          a, (*props)[i], path + ".properties[" + std::to_string(i) + "]", depth, names));
     }
   }
   if (a.length() > length)
@@ -700,7 +734,7 @@ Result<Value> FromModel::error(const json& n, const std::string& path, std::size
   return Value(std::move(e));
 }
 
-Result<Value> FromModel::array_buffer(const json& n, const std::string& path) {
+Result<Value> FromModel::array_buffer(const json& n, const std::string& path) const {
   MODEL_TRY(Bytes bytes, hex_field(n, path));
   if (is_true(n, "resizable")) {
     MODEL_TRY(std::uint64_t max, uint_field(n, "max_byte_length", path, SIZE_MAX));
@@ -710,7 +744,7 @@ Result<Value> FromModel::array_buffer(const json& n, const std::string& path) {
   return Value(ArrayBuffer(std::move(bytes)));
 }
 
-Result<Value> FromModel::view(const json& n, const std::string& path) {
+Result<Value> FromModel::view(const json& n, const std::string& path) const {
   std::string name = str_field(n, "view");
   auto kind = view_kind_from_name(name);
   if (!kind) return fail(path + ".view", "unknown view kind \"" + name + "\"");
@@ -722,7 +756,7 @@ Result<Value> FromModel::view(const json& n, const std::string& path) {
   return Value(View(*kind, std::move(bytes)));
 }
 
-Result<Value> FromModel::regexp(const json& n, const std::string& path) {
+Result<Value> FromModel::regexp(const json& n, const std::string& path) const {
   RegExp r;
   MODEL_TRY(const json* source, field(n, "source", path, true));
   MODEL_TRY(r.source, string_of(*source, path + ".source"));
@@ -746,6 +780,13 @@ Result<Value> FromModel::object_like(const std::string& type, const json& n,
   if (type == "map") return map(n, path, depth);
   if (type == "set") return set(n, path, depth);
   if (type == "error") return error(n, path, depth);
+  return leaf_object(type, n, path);
+}
+
+// Object kinds without object children (kept apart from the recursion so
+// that deep nesting costs little stack).
+Result<Value> FromModel::leaf_object(const std::string& type, const json& n,
+                                     const std::string& path) const {
   if (type == "arraybuffer") return array_buffer(n, path);
   if (type == "view") return view(n, path);
   if (type == "regexp") return regexp(n, path);
@@ -778,8 +819,9 @@ Result<Value> FromModel::object_like(const std::string& type, const json& n,
 
 bool is_object_type(const std::string& type) {
   static const char* const kTypes[] = {
-      "object", "array", "date", "regexp", "map", "set", "arraybuffer", "view", "error",
-      "boolean_object", "number_object", "bigint_object", "string_object", "host_object"};
+      "object",        "array",         "date",          "regexp",     "map",
+      "set",           "arraybuffer",   "view",          "error",      "boolean_object",
+      "number_object", "bigint_object", "string_object", "host_object"};
   for (const char* t : kTypes)
     if (type == t) return true;
   return false;
@@ -795,6 +837,11 @@ Result<Value> FromModel::node(const json& n, const std::string& path, std::size_
     VALENCE_RETURN_IF_ERROR(begin_object(n, path, type == "view"));
     return object_like(type, n, path, depth);
   }
+  return primitive(type, n, path);
+}
+
+Result<Value> FromModel::primitive(const std::string& type, const json& n,
+                                   const std::string& path) const {
   if (type == "undefined") return Value();
   if (type == "null") return Value(nullptr);
   if (type == "bool") {
@@ -874,7 +921,8 @@ Value strip_hints(const Value& v) {
     case Type::kArray: {
       const Array& a = v.get_array();
       Array out;
-      a.for_each_element([&](std::uint32_t i, const Value& e) { out.append_at(i, strip_hints(e)); });
+      a.for_each_element(
+          [&](std::uint32_t i, const Value& e) { out.append_at(i, strip_hints(e)); });
       out.set_length(a.length());
       out.properties() = strip_props(a.properties());
       return Value(std::move(out));
