@@ -15,6 +15,7 @@ const char* error_code_name(ErrorCode code) noexcept {
     case ErrorCode::kNoHandler: return "no_handler";
     case ErrorCode::kHandlerRejected: return "handler_rejected";
     case ErrorCode::kTypeMismatch: return "type_mismatch";
+    case ErrorCode::kTimedOut: return "timed_out";
   }
   return "unknown";
 }

@@ -27,6 +27,7 @@ enum class ErrorCode : std::uint8_t {
   kNoHandler,       // invoke on a channel without a handler
   kHandlerRejected, // a handler threw or rejected
   kTypeMismatch,    // a Value is not what a C++ conversion expected
+  kTimedOut,        // a deadline passed
 };
 
 const char* error_code_name(ErrorCode code) noexcept;

@@ -1,0 +1,82 @@
+// WebContents: the main process's handle on one renderer — a web page's
+// process or a native child process — with Electron's API: id, process id,
+// send(), and events.
+//
+// Thread safety: loop-affine (the main process's loop). Shared ownership:
+// the MainProcess holds each WebContents while its process lives; callers
+// may keep theirs longer (sends then fail and return false).
+#pragma once
+
+#include <memory>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "valence/base/unique_function.h"
+#include "valence/detail/typed_call.h"
+#include "valence/value.h"
+
+namespace valence {
+
+// Electron's render-process-gone details. reason: "clean-exit",
+// "abnormal-exit", "killed", "crashed" or "launch-failed".
+struct RenderProcessGoneDetails {
+  std::string reason;
+  int exit_code = 0;  // the exit status, or the signal number for killed/crashed
+  int signal = 0;     // the terminating signal, 0 if it exited
+};
+
+namespace ipc {
+class ChildHost;
+}
+
+class WebContents : public std::enable_shared_from_this<WebContents> {
+ public:
+  ~WebContents();
+  WebContents(const WebContents&) = delete;
+  WebContents& operator=(const WebContents&) = delete;
+
+  int id() const noexcept { return id_; }
+  // The renderer's OS process id.
+  int process_id() const noexcept { return pid_; }
+  // False once the renderer's process is gone or was disconnected.
+  bool is_connected() const noexcept;
+  bool is_crashed() const noexcept { return gone_; }
+
+  // webContents.send(channel, ...args). False when the renderer is gone, or
+  // an argument cannot be cloned (reported to the error reporter with its path).
+  template <class... A>
+  bool send(std::string_view channel, A&&... args) {
+    return send_values(channel, detail::pack_args(std::forward<A>(args)...));
+  }
+  bool send_values(std::string_view channel, std::vector<Value> args);
+
+  // Ends the renderer's process (SIGKILL).
+  void kill();
+
+  // Events. The renderer connected and is ready for messages.
+  void on_did_finish_load(UniqueFunction<void()> callback);
+  // The process ended; after this, sends fail.
+  void on_render_process_gone(UniqueFunction<void(const RenderProcessGoneDetails&)> callback);
+  // The renderer broke the protocol and was disconnected (and killed).
+  // The reason names what was wrong.
+  void on_bad_message(UniqueFunction<void(const std::string& reason)> callback);
+
+  // Internal: used by the IPC core.
+  struct Internal;
+  explicit WebContents(int id);
+  ipc::ChildHost* host() const noexcept { return host_; }
+
+ private:
+  friend class ipc::ChildHost;
+  friend class MainProcess;
+  int id_;
+  int pid_ = 0;
+  bool gone_ = false;
+  ipc::ChildHost* host_ = nullptr;  // owned by the MainProcess; null once gone
+  std::vector<UniqueFunction<void()>> on_did_finish_load_;
+  std::vector<UniqueFunction<void(const RenderProcessGoneDetails&)>> on_gone_;
+  std::vector<UniqueFunction<void(const std::string&)>> on_bad_message_;
+};
+
+}  // namespace valence

@@ -1,0 +1,59 @@
+// THE valence IPC protocol: every message kind, its direction and payload.
+// docs/protocol.md draws the same. Change both together.
+//
+// Every frame (transport/frame.h) carries one Message; the frame's kind byte
+// is the MessageKind. The payload layout is the same for all kinds:
+//
+//   varint   request_id   (0 when the kind has none)
+//   varint   n, n bytes   channel name, UTF-8 (the token for kHello)
+//   u8       status       (replies: ReplyStatus; else 0)
+//   ...      body         V8 serialized value (codec::Form::kValence), or nothing
+//
+// Ordering: frames from one peer are handled in the order sent, whatever
+// their kind, so send / invoke / sendSync from one sender stay in order.
+#pragma once
+
+#include <cstdint>
+
+namespace valence::ipc {
+
+enum class MessageKind : std::uint8_t {
+  // child -> main, first frame, exactly once. channel: the token main gave
+  // the child; body: {pid}. Main checks the token and SO_PEERCRED.
+  kHello = 1,
+  // main -> child, answer to kHello. body: {id, pid} (the child's
+  // WebContents id, for event.sender).
+  kWelcome = 2,
+  // child -> main: ipcRenderer.send(channel, ...args). body: args array.
+  kMessage = 3,
+  // child -> main: ipcRenderer.invoke(channel, ...args). request_id: the
+  // child's; body: args array. Answered by kInvokeReply.
+  kInvoke = 4,
+  // main -> child: request_id of the invoke; status 0: body is the result;
+  // status 1: body is an Error (name via prototype, message, stack, cause).
+  kInvokeReply = 5,
+  // child -> main: ipcRenderer.sendSync(channel, ...args). The child blocks
+  // until kSyncReply. request_id: the child's; body: args array.
+  kMessageSync = 6,
+  // main -> child: request_id of the sendSync; status 0: body is
+  // event.returnValue; status 1: body is an Error saying why there is none.
+  kSyncReply = 7,
+  // main -> child: webContents.send / event.reply (channel, ...args). body: args array.
+  kRendererMessage = 8,
+};
+
+inline constexpr std::uint8_t kMaxMessageKind = 8;
+
+const char* message_kind_name(MessageKind kind) noexcept;
+
+// The status byte of kInvokeReply and kSyncReply. Errors carry an Error body
+// whose message says what happened.
+enum class ReplyStatus : std::uint8_t {
+  kOk = 0,
+  kError = 1,          // the handler threw or rejected; the Error is its error
+  kNoHandler = 2,      // invoke: no handler for the channel; sendSync: no listener
+  kNoReturnValue = 3,  // sendSync: the listeners did not set event.returnValue
+};
+inline constexpr std::uint8_t kMaxReplyStatus = 3;
+
+}  // namespace valence::ipc

@@ -1,0 +1,264 @@
+#include "ipc/main/child_host.h"
+
+#include <signal.h>
+#include <sys/wait.h>
+
+#include <cstring>
+
+
+namespace valence::ipc {
+namespace {
+
+Value error_body(const std::string& message) {
+  return Value(ErrorValue(ErrorPrototype::kError, String(message)));
+}
+
+
+}  // namespace
+
+// ---- SyncReplySlot ----------------------------------------------------------
+
+SyncReplySlot::~SyncReplySlot() {
+  if (!done_)
+    fail("event.returnValue for '" + channel_ + "' was never set (the deferred return was dropped)");
+}
+
+void SyncReplySlot::set(Value v) {
+  if (done_) return;
+  reply(ReplyStatus::kOk, std::move(v));
+}
+
+void SyncReplySlot::fail(const std::string& message, ReplyStatus status) {
+  if (done_) return;
+  reply(status, error_body(message));
+}
+
+void SyncReplySlot::reply(ReplyStatus status, Value body) {
+  done_ = true;
+  auto host = host_.lock();
+  if (!host || !*host) return;
+  Message m;
+  m.kind = MessageKind::kSyncReply;
+  m.request_id = request_id_;
+  m.channel = channel_;
+  m.status = status;
+  m.body = std::move(body);
+  if (!(*host)->send_message(m) && status == ReplyStatus::kOk) {
+    // The value could not be cloned: the renderer still gets an answer.
+    Message e;
+    e.kind = MessageKind::kSyncReply;
+    e.request_id = request_id_;
+    e.channel = channel_;
+    e.status = ReplyStatus::kError;
+    e.body = error_body("event.returnValue for '" + channel_ + "' could not be cloned");
+    (*host)->send_message(e);
+  }
+}
+
+// ---- ChildHost --------------------------------------------------------------
+
+ChildHost::ChildHost(MainProcess& main, std::shared_ptr<WebContents> contents, UniqueFd socket,
+                     std::string token, SpawnedChild child, transport::ChannelOptions options)
+    : main_(main),
+      contents_(std::move(contents)),
+      token_(std::move(token)),
+      child_(std::move(child)),
+      channel_(main.loop(), std::move(socket), *this, options) {
+  contents_->pid_ = child_.pid;
+  contents_->host_ = this;
+}
+
+ChildHost::~ChildHost() {
+  *self_ = nullptr;
+  if (contents_->host_ == this) contents_->host_ = nullptr;
+  if (!exited_) {
+    ::kill(child_.pid, SIGKILL);
+    int status;
+    ::waitpid(child_.pid, &status, 0);
+  }
+}
+
+void ChildHost::start() {
+  channel_.start();
+  exit_watch_ = main_.loop().watch_fd(child_.pidfd.get(), EventLoop::kReadable,
+                                      [this](std::uint32_t) { on_process_exit(); });
+}
+
+std::string ChildHost::describe() const {
+  return "renderer " + std::to_string(contents_->id()) + " (pid " + std::to_string(child_.pid) + ")";
+}
+
+bool ChildHost::send_message(const Message& m) {
+  if (!channel_.is_open()) return false;
+  auto payload = encode_message(m);
+  if (!payload) {
+    main_.ipc_main().report_error(std::string(message_kind_name(m.kind)) + " '" + m.channel +
+                                  "' to " + describe() + ": " + payload.error().message);
+    return false;
+  }
+  return channel_.send(static_cast<std::uint8_t>(m.kind), std::move(payload).value());
+}
+
+void ChildHost::kill() {
+  if (!exited_) ::kill(child_.pid, SIGKILL);
+}
+
+void ChildHost::bad_message(const std::string& reason) {
+  std::string text = describe() + " sent a bad message: " + reason;
+  channel_.close();
+  kill();
+  auto contents = contents_;  // the callbacks may drop other references
+  for (auto& cb : contents->on_bad_message_) cb(text);
+}
+
+void ChildHost::on_channel_error(transport::ChannelError error, const std::string& detail) {
+  if (error == transport::ChannelError::kDisconnected) return;  // the exit event follows
+  bad_message(std::string(transport::channel_error_name(error)) + ": " + detail);
+}
+
+void ChildHost::on_frame(transport::Frame frame) {
+  if (!frame.fds.empty()) {
+    // No message kind carries descriptors yet (ports will); they are closed here.
+    bad_message(std::to_string(frame.fds.size()) + " unexpected descriptors with a frame of kind " +
+                std::to_string(frame.kind));
+    return;
+  }
+  auto message = decode_message(frame.kind, frame.payload.span());
+  if (!message) {
+    bad_message(message.error().message);
+    return;
+  }
+  Message m = std::move(message).value();
+  if (!hello_done_) {
+    if (m.kind != MessageKind::kHello) {
+      bad_message(std::string(message_kind_name(m.kind)) + " before Hello");
+      return;
+    }
+    if (m.channel != token_) {
+      bad_message("Hello with a wrong token");
+      return;
+    }
+    // SO_PEERCRED cannot vouch here: a socketpair reports its creator (this
+    // process). The socket went to this child alone; the token proves the
+    // peer is the program main started. (Sockets that renderers connect to
+    // by address check SO_PEERCRED.)
+    hello_done_ = true;
+    Message welcome;
+    welcome.kind = MessageKind::kWelcome;
+    welcome.body = Value::object({{"id", contents_->id()}, {"pid", child_.pid}});
+    send_message(welcome);
+    auto contents = contents_;
+    for (auto& cb : contents->on_did_finish_load_) cb();
+    return;
+  }
+  switch (m.kind) {
+    case MessageKind::kMessage: handle_message(std::move(m)); return;
+    case MessageKind::kInvoke: handle_invoke(std::move(m)); return;
+    case MessageKind::kMessageSync: handle_sync(std::move(m)); return;
+    default:
+      bad_message(std::string("unexpected ") + message_kind_name(m.kind) + " from a renderer");
+      return;
+  }
+}
+
+void ChildHost::handle_message(Message m) {
+  auto args = take_args(m.body);
+  if (!args) {
+    bad_message("'" + m.channel + "': " + args.error().message);
+    return;
+  }
+  IpcMainEvent event;
+  event.process_id = child_.pid;
+  event.sender = contents_;
+  main_.ipc_main().dispatch_message(event, m.channel, *args);
+}
+
+void ChildHost::handle_invoke(Message m) {
+  auto args = take_args(m.body);
+  if (!args) {
+    bad_message("'" + m.channel + "': " + args.error().message);
+    return;
+  }
+  IpcMainInvokeEvent event;
+  event.process_id = child_.pid;
+  event.sender = contents_;
+  auto future = main_.ipc_main().dispatch_invoke(event, m.channel, *args);
+  std::weak_ptr<ChildHost*> host = self_;
+  std::uint64_t id = m.request_id;
+  std::string channel = m.channel;
+  future.then([host, id, channel](Result<Value> r) {
+    auto h = host.lock();
+    if (!h || !*h) return;  // the renderer is gone: nobody to answer
+    Message reply;
+    reply.kind = MessageKind::kInvokeReply;
+    reply.request_id = id;
+    reply.channel = channel;
+    if (r) {
+      reply.body = std::move(r).value();
+      if ((*h)->send_message(reply)) return;
+      r = make_error(ErrorCode::kCloneError, "the result could not be cloned");
+      if (!(*h)->connected()) return;
+    }
+    reply.status = r.error().code == ErrorCode::kNoHandler ? ReplyStatus::kNoHandler
+                                                           : ReplyStatus::kError;
+    reply.body = error_body(r.error().message);
+    (*h)->send_message(reply);
+  });
+}
+
+void ChildHost::handle_sync(Message m) {
+  auto args = take_args(m.body);
+  if (!args) {
+    bad_message("'" + m.channel + "': " + args.error().message);
+    return;
+  }
+  auto slot = std::make_shared<SyncReplySlot>(self_, m.request_id, m.channel);
+  std::size_t ran;
+  {
+    IpcMainEvent event;
+    event.process_id = child_.pid;
+    event.sender = contents_;
+    event.sync_ = slot;
+    ran = main_.ipc_main().dispatch_message(event, m.channel, *args);
+  }
+  if (slot->done() || slot->deferred) return;
+  if (ran == 0) {
+    slot->fail("no listener for the synchronous message '" + m.channel + "' in the main process",
+               ReplyStatus::kNoHandler);
+  } else {
+    slot->fail("the listeners of synchronous message '" + m.channel +
+                   "' returned without setting event.returnValue",
+               ReplyStatus::kNoReturnValue);
+  }
+}
+
+void ChildHost::on_process_exit() {
+  if (exited_) return;
+  int status = 0;
+  if (::waitpid(child_.pid, &status, WNOHANG) != child_.pid) return;
+  exited_ = true;
+  exit_watch_.reset();
+  // What the child sent before it ended is still delivered.
+  std::weak_ptr<ChildHost*> alive = self_;
+  channel_.drain();
+  if (alive.expired()) return;
+  channel_.close();
+  RenderProcessGoneDetails details;
+  if (WIFEXITED(status)) {
+    details.exit_code = WEXITSTATUS(status);
+    details.reason = details.exit_code == 0 ? "clean-exit" : "abnormal-exit";
+  } else if (WIFSIGNALED(status)) {
+    details.signal = WTERMSIG(status);
+    details.exit_code = details.signal;
+    details.reason =
+        (details.signal == SIGKILL || details.signal == SIGTERM || details.signal == SIGINT)
+            ? "killed"
+            : "crashed";
+  }
+  auto contents = contents_;
+  contents->gone_ = true;
+  for (auto& cb : contents->on_gone_) cb(details);
+  main_.remove_host(this);
+}
+
+}  // namespace valence::ipc

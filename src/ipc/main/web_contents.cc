@@ -1,0 +1,38 @@
+#include "valence/main/web_contents.h"
+
+#include "ipc/main/child_host.h"
+
+namespace valence {
+
+WebContents::WebContents(int id) : id_(id) {}
+WebContents::~WebContents() = default;
+
+bool WebContents::is_connected() const noexcept { return host_ && host_->connected(); }
+
+bool WebContents::send_values(std::string_view channel, std::vector<Value> args) {
+  if (!host_) return false;
+  ipc::Message m;
+  m.kind = ipc::MessageKind::kRendererMessage;
+  m.channel = std::string(channel);
+  m.body = ipc::make_args(std::move(args));
+  return host_->send_message(m);
+}
+
+void WebContents::kill() {
+  if (host_) host_->kill();
+}
+
+void WebContents::on_did_finish_load(UniqueFunction<void()> callback) {
+  on_did_finish_load_.push_back(std::move(callback));
+}
+
+void WebContents::on_render_process_gone(
+    UniqueFunction<void(const RenderProcessGoneDetails&)> callback) {
+  on_gone_.push_back(std::move(callback));
+}
+
+void WebContents::on_bad_message(UniqueFunction<void(const std::string&)> callback) {
+  on_bad_message_.push_back(std::move(callback));
+}
+
+}  // namespace valence

@@ -1,0 +1,114 @@
+#include "valence/renderer/ipc_renderer.h"
+
+#include <cstdio>
+#include <cstdlib>
+#include <string>
+
+#include "ipc/renderer/renderer_connection.h"
+
+namespace valence {
+
+IpcRenderer::IpcRenderer(EventLoop& loop, IpcRendererOptions options)
+    : loop_(loop), options_(options) {}
+
+IpcRenderer::~IpcRenderer() = default;
+
+Result<std::unique_ptr<IpcRenderer>> IpcRenderer::connect(EventLoop& loop,
+                                                          IpcRendererOptions options) {
+  const char* fd_text = std::getenv("VALENCE_IPC_FD");
+  const char* token = std::getenv("VALENCE_IPC_TOKEN");
+  if (!fd_text || !token)
+    return make_error(ErrorCode::kFailed,
+                      "VALENCE_IPC_FD / VALENCE_IPC_TOKEN are not set: this process was not "
+                      "started by a valence main process");
+  char* end = nullptr;
+  long fd = std::strtol(fd_text, &end, 10);
+  if (!end || *end || fd < 0 || fd > 65535)
+    return make_error(ErrorCode::kFailed, std::string("VALENCE_IPC_FD is not a descriptor: ") + fd_text);
+  std::string token_copy(token);
+  // Not inherited by this process's own children.
+  ::unsetenv("VALENCE_IPC_FD");
+  ::unsetenv("VALENCE_IPC_TOKEN");
+  return connect_socket(loop, UniqueFd(static_cast<int>(fd)), std::move(token_copy), options);
+}
+
+Result<std::unique_ptr<IpcRenderer>> IpcRenderer::connect_socket(EventLoop& loop, UniqueFd socket,
+                                                                 std::string token,
+                                                                 IpcRendererOptions options) {
+  std::unique_ptr<IpcRenderer> r(new IpcRenderer(loop, options));
+  r->connection_ = std::make_unique<ipc::RendererConnection>(*r, loop, std::move(socket),
+                                                             std::move(token), options);
+  return r;
+}
+
+bool IpcRenderer::send_values(std::string_view channel, std::vector<Value> args) {
+  auto r = connection_->send(ipc::MessageKind::kMessage, channel, std::move(args));
+  if (!r && r.error().code != ErrorCode::kDisconnected) report_error(r.error().message);
+  return r.has_value();
+}
+
+Future<Value> IpcRenderer::invoke_values(std::string_view channel, std::vector<Value> args) {
+  return connection_->invoke(channel, std::move(args));
+}
+
+Result<Value> IpcRenderer::send_sync_values(std::string_view channel, std::vector<Value> args,
+                                            int timeout_ms) {
+  return connection_->send_sync(channel, std::move(args), timeout_ms);
+}
+
+ListenerId IpcRenderer::add_raw_listener(std::string_view channel, Listener listener, bool once) {
+  ListenerId id = next_id_++;
+  auto it = listeners_.find(channel);
+  if (it == listeners_.end()) it = listeners_.emplace(std::string(channel), std::vector<Entry>{}).first;
+  it->second.push_back(Entry{id, std::make_shared<Listener>(std::move(listener)), once});
+  return id;
+}
+
+bool IpcRenderer::remove_listener(std::string_view channel, ListenerId id) {
+  auto it = listeners_.find(channel);
+  if (it == listeners_.end()) return false;
+  for (auto e = it->second.begin(); e != it->second.end(); ++e) {
+    if (e->id == id) {
+      it->second.erase(e);
+      if (it->second.empty()) listeners_.erase(it);
+      return true;
+    }
+  }
+  return false;
+}
+
+void IpcRenderer::remove_all_listeners(std::string_view channel) {
+  auto it = listeners_.find(channel);
+  if (it != listeners_.end()) listeners_.erase(it);
+}
+
+void IpcRenderer::remove_all_listeners() { listeners_.clear(); }
+
+std::size_t IpcRenderer::dispatch(std::string_view channel, const std::vector<Value>& args) {
+  auto it = listeners_.find(channel);
+  if (it == listeners_.end()) return 0;
+  std::vector<Entry> snapshot = it->second;
+  for (const Entry& e : snapshot)
+    if (e.once) remove_listener(channel, e.id);
+  IpcRendererEvent event;
+  event.sender = this;
+  for (const Entry& e : snapshot) (*e.listener)(event, args);
+  return snapshot.size();
+}
+
+void IpcRenderer::report_error(const std::string& message) {
+  if (error_reporter_) {
+    error_reporter_(message);
+  } else {
+    std::fprintf(stderr, "valence: %s\n", message.c_str());
+  }
+}
+
+void IpcRenderer::on_disconnect(UniqueFunction<void(const std::string&)> callback) {
+  connection_->add_disconnect_callback(std::move(callback));
+}
+
+bool IpcRenderer::connected() const noexcept { return connection_->connected(); }
+int IpcRenderer::id() const noexcept { return connection_->id(); }
+
+}  // namespace valence

@@ -1,0 +1,290 @@
+#include "transport/channel.h"
+
+#include <sys/uio.h>
+
+#include <algorithm>
+#include <chrono>
+#include <climits>
+#include <cstdint>
+
+#include "transport/socket_posix.h"
+
+namespace valence::transport {
+namespace {
+// Frames gathered into one sendmsg (each takes two iovecs).
+constexpr std::size_t kMaxFramesPerWrite = 64;
+}  // namespace
+
+const char* channel_error_name(ChannelError error) noexcept {
+  switch (error) {
+    case ChannelError::kDisconnected: return "disconnected";
+    case ChannelError::kMalformed: return "malformed data";
+    case ChannelError::kTooManyFds: return "unexpected descriptors";
+    case ChannelError::kOverloaded: return "overloaded";
+    case ChannelError::kIoError: return "i/o error";
+  }
+  return "unknown";
+}
+
+Channel::Channel(EventLoop& loop, UniqueFd socket, Delegate& delegate, ChannelOptions options)
+    : loop_(loop),
+      socket_(std::move(socket)),
+      delegate_(delegate),
+      options_(options),
+      parser_(options.limits) {
+  (void)set_nonblocking(socket_.get(), true);
+}
+
+Channel::~Channel() { close(); }
+
+void Channel::start() {
+  if (!socket_.valid() || watch_) return;
+  watch_ = loop_.watch_fd(socket_.get(), EventLoop::kReadable,
+                          [this](std::uint32_t events) { on_events(events); });
+  update_interest();
+}
+
+void Channel::close() {
+  *alive_ = false;
+  alive_ = std::make_shared<bool>(true);
+  watch_.reset();
+  socket_.reset();
+  queue_.clear();
+  queued_bytes_ = 0;
+}
+
+void Channel::fail(ChannelError error, std::string detail) {
+  if (!socket_.valid()) return;
+  close();
+  // close() swapped alive_, so a delegate that destroys us is fine.
+  delegate_.on_channel_error(error, detail);
+}
+
+bool Channel::send(std::uint8_t kind, Buffer payload, std::vector<UniqueFd> fds) {
+  if (!socket_.valid()) return false;
+  if (payload.size() > options_.limits.max_payload || payload.size() > UINT32_MAX) {
+    fail(ChannelError::kOverloaded, "a frame of " + std::to_string(payload.size()) +
+                                        " bytes exceeds the limit of " +
+                                        std::to_string(options_.limits.max_payload));
+    return false;
+  }
+  if (fds.size() > kMaxFdsPerFrame) {
+    fail(ChannelError::kTooManyFds, "a frame may carry at most " +
+                                        std::to_string(kMaxFdsPerFrame) + " descriptors");
+    return false;
+  }
+  if (!queue_.empty() && queued_bytes_ + payload.size() > options_.max_queued_bytes) {
+    fail(ChannelError::kOverloaded, "the peer is not reading: " + std::to_string(queued_bytes_) +
+                                        " bytes are waiting to be written");
+    return false;
+  }
+  Outgoing& o = queue_.emplace_back();
+  write_frame_header(o.header, static_cast<std::uint32_t>(payload.size()), kind,
+                     static_cast<std::uint16_t>(fds.size()));
+  o.payload = std::move(payload);
+  o.fds = std::move(fds);
+  queued_bytes_ += o.total();
+  schedule_flush();
+  return true;
+}
+
+void Channel::schedule_flush() {
+  if (flush_scheduled_) return;
+  flush_scheduled_ = true;
+  std::weak_ptr<bool> alive = alive_;
+  loop_.post([this, alive] {
+    auto a = alive.lock();
+    if (!a || !*a) return;
+    flush_scheduled_ = false;
+    if (write_some()) update_interest();
+  });
+}
+
+bool Channel::write_some() {
+  while (!queue_.empty() && socket_.valid()) {
+    iovec iov[2 * kMaxFramesPerWrite];
+    std::size_t n_iov = 0;
+    std::vector<int> fds;
+    std::size_t frames = 0;
+    for (auto& o : queue_) {
+      if (frames == kMaxFramesPerWrite) break;
+      // Descriptors ride with a sendmsg's first byte: a frame with
+      // descriptors must start its own sendmsg.
+      if (frames > 0 && !o.fds.empty()) break;
+      if (frames == 0 && o.written == 0)
+        for (auto& fd : o.fds) fds.push_back(fd.get());
+      std::size_t off = o.written;
+      if (off < kFrameHeaderSize) {
+        iov[n_iov++] = iovec{o.header + off, kFrameHeaderSize - off};
+        off = kFrameHeaderSize;
+      }
+      if (off < o.total())
+        iov[n_iov++] = iovec{o.payload.data() + (off - kFrameHeaderSize), o.total() - off};
+      ++frames;
+    }
+    auto r = send_some(socket_.get(), std::span<const iovec>(iov, n_iov), fds);
+    if (!r) {
+      fail(r.error().code == ErrorCode::kDisconnected ? ChannelError::kDisconnected
+                                                      : ChannelError::kIoError,
+           r.error().message);
+      return false;
+    }
+    if (r->would_block) return true;
+    std::size_t written = r->bytes;
+    while (written > 0) {
+      Outgoing& o = queue_.front();
+      std::size_t take = std::min(written, o.total() - o.written);
+      o.written += take;
+      written -= take;
+      queued_bytes_ -= take;
+      o.fds.clear();  // sent with the first byte (the kernel holds its own references)
+      if (o.written == o.total()) queue_.pop_front();
+    }
+  }
+  return true;
+}
+
+void Channel::update_interest() {
+  bool want = !queue_.empty();
+  if (want == want_write_ || !watch_) return;
+  want_write_ = want;
+  watch_.set_events(EventLoop::kReadable | (want ? EventLoop::kWritable : 0));
+}
+
+void Channel::on_events(std::uint32_t events) {
+  std::weak_ptr<bool> alive = alive_;
+  if (events & EventLoop::kWritable) {
+    if (!write_some()) return;
+    update_interest();
+  }
+  if (events & (EventLoop::kReadable | EventLoop::kHangup)) {
+    auto a = alive.lock();
+    if (a && *a) read_some(options_.read_budget_bytes);
+  }
+}
+
+Result<std::size_t> Channel::receive(bool& eof, bool& would_block) {
+  auto span = parser_.prepare();
+  std::vector<UniqueFd> fds;
+  auto r = recv_some(socket_.get(), span.data(), span.size(), fds);
+  if (!r) return Unexpected{r.error()};
+  eof = r->eof;
+  would_block = r->would_block;
+  if (!fds.empty() || r->fds_truncated) {
+    if (!options_.accept_fds)
+      return make_error(ErrorCode::kBadMessage,
+                        "the peer sent " + std::to_string(fds.size()) +
+                            " descriptors on a channel that accepts none");
+    if (r->fds_truncated)
+      return make_error(ErrorCode::kBadMessage, "the peer sent more than " +
+                                                    std::to_string(kMaxFdsPerFrame) +
+                                                    " descriptors at once");
+    parser_.add_fds(fds);  // fds not taken by a frame are closed with the parser
+  }
+  parser_.commit(r->bytes);
+  return r->bytes;
+}
+
+void Channel::drain() {
+  if (socket_.valid()) read_some(SIZE_MAX);
+}
+
+void Channel::read_some(std::size_t budget) {
+  std::weak_ptr<bool> alive = alive_;
+  for (;;) {
+    // Deliver every complete frame before reading more.
+    for (;;) {
+      Frame frame;
+      auto status = parser_.next(frame);
+      if (status == FrameParser::Status::kNeedMore) break;
+      if (status == FrameParser::Status::kError) {
+        fail(ChannelError::kMalformed, parser_.error());
+        return;
+      }
+      delegate_.on_frame(std::move(frame));
+      auto a = alive.lock();
+      if (!a || !*a) return;
+    }
+    if (eof_) {
+      std::size_t left = parser_.buffered_bytes();
+      fail(ChannelError::kDisconnected,
+           left ? "the peer closed the connection in the middle of a frame (" +
+                      std::to_string(left) + " bytes unread)"
+                : "the peer closed the connection");
+      return;
+    }
+    if (budget == 0) return;  // level-triggered: the loop calls again
+    bool eof = false, would_block = false;
+    auto r = receive(eof, would_block);
+    if (!r) {
+      fail(r.error().code == ErrorCode::kBadMessage ? ChannelError::kTooManyFds
+                                                    : ChannelError::kIoError,
+           r.error().message);
+      return;
+    }
+    if (would_block) return;
+    if (eof) eof_ = true;
+    budget -= std::min(budget, *r);
+  }
+}
+
+Result<void> Channel::flush_blocking(int timeout_ms) {
+  using Clock = std::chrono::steady_clock;
+  auto deadline = Clock::now() + std::chrono::milliseconds(timeout_ms);
+  while (!queue_.empty()) {
+    if (!socket_.valid()) return make_error(ErrorCode::kDisconnected, "the channel is closed");
+    std::size_t before = queued_bytes_;
+    if (!write_some()) return make_error(ErrorCode::kDisconnected, "the channel failed while writing");
+    if (queue_.empty()) break;
+    if (queued_bytes_ != before) continue;
+    int wait = -1;
+    if (timeout_ms >= 0) {
+      auto left = std::chrono::ceil<std::chrono::milliseconds>(deadline - Clock::now()).count();
+      if (left <= 0) return make_error(ErrorCode::kTimedOut, "timed out writing");
+      wait = static_cast<int>(std::min<long long>(left, INT_MAX));
+    }
+    auto w = wait_fd(socket_.get(), true, wait);
+    if (!w) return Unexpected{w.error()};
+  }
+  update_interest();
+  return {};
+}
+
+Result<Frame> Channel::read_frame_blocking(int timeout_ms) {
+  using Clock = std::chrono::steady_clock;
+  auto deadline = Clock::now() + std::chrono::milliseconds(timeout_ms);
+  for (;;) {
+    if (!socket_.valid()) return make_error(ErrorCode::kDisconnected, "the channel is closed");
+    Frame frame;
+    auto status = parser_.next(frame);
+    if (status == FrameParser::Status::kFrame) return frame;
+    if (status == FrameParser::Status::kError) {
+      std::string detail = parser_.error();
+      fail(ChannelError::kMalformed, detail);
+      return make_error(ErrorCode::kBadMessage, detail);
+    }
+    if (eof_) {
+      fail(ChannelError::kDisconnected, "the peer closed the connection");
+      return make_error(ErrorCode::kDisconnected, "the peer closed the connection");
+    }
+    bool eof = false, would_block = false;
+    auto r = receive(eof, would_block);
+    if (!r) {
+      std::string detail = r.error().message;
+      fail(ChannelError::kIoError, detail);
+      return make_error(ErrorCode::kDisconnected, detail);
+    }
+    if (eof) eof_ = true;
+    if (!would_block) continue;
+    int wait = -1;
+    if (timeout_ms >= 0) {
+      auto left = std::chrono::ceil<std::chrono::milliseconds>(deadline - Clock::now()).count();
+      if (left <= 0) return make_error(ErrorCode::kTimedOut, "timed out waiting for a frame");
+      wait = static_cast<int>(std::min<long long>(left, INT_MAX));
+    }
+    auto w = wait_fd(socket_.get(), false, wait);
+    if (!w) return Unexpected{w.error()};
+  }
+}
+
+}  // namespace valence::transport

@@ -1,0 +1,124 @@
+// Channel: a framed, descriptor-capable connection to one peer over an
+// AF_UNIX stream socket (shaped like mojo::core::Channel).
+//
+// Writes never block the loop: send() queues, and the queue is flushed when
+// the loop runs (several frames per sendmsg). Policy for a slow reader: the
+// queue may hold at most `max_queued_bytes` (a single larger frame is still
+// accepted when the queue is empty); past that the channel fails with
+// kOverloaded and the owner drops the peer — main never grows without bound
+// because a child stopped reading.
+//
+// Reads are fair: at most `read_budget_bytes` per wake-up, then other fds get
+// their turn. Every received descriptor is owned (and closed unless a frame
+// takes it); a channel that does not accept descriptors fails on the first.
+//
+// Thread safety: loop-affine. All methods and all Delegate calls happen on
+// the loop's thread. The Delegate may destroy the Channel from its callbacks.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <deque>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "transport/frame.h"
+#include "transport/frame_parser.h"
+#include "valence/base/result.h"
+#include "valence/base/unique_fd.h"
+#include "valence/event_loop.h"
+
+namespace valence::transport {
+
+enum class ChannelError : std::uint8_t {
+  kDisconnected,  // the peer closed its end
+  kMalformed,     // bytes that are not valid frames
+  kTooManyFds,    // descriptors beyond the limits, or where none are accepted
+  kOverloaded,    // the peer does not read: the write queue limit was hit
+  kIoError,       // a socket error
+};
+const char* channel_error_name(ChannelError error) noexcept;
+
+struct ChannelOptions {
+  ParserLimits limits;
+  bool accept_fds = true;
+  std::size_t max_queued_bytes = std::size_t{256} << 20;
+  std::size_t read_budget_bytes = std::size_t{4} << 20;
+};
+
+class Channel {
+ public:
+  class Delegate {
+   public:
+    virtual void on_frame(Frame frame) = 0;
+    // Called at most once, and last. The channel is closed by then.
+    virtual void on_channel_error(ChannelError error, const std::string& detail) = 0;
+
+   protected:
+    ~Delegate() = default;
+  };
+
+  Channel(EventLoop& loop, UniqueFd socket, Delegate& delegate, ChannelOptions options = {});
+  Channel(const Channel&) = delete;
+  Channel& operator=(const Channel&) = delete;
+  // Closes without calling the delegate.
+  ~Channel();
+
+  // Starts watching the socket. Separate from the constructor so the owner
+  // can finish setting up before the first delegate call.
+  void start();
+
+  // Queues a frame. False when the channel is closed (or this send overflowed
+  // the queue, which fails the channel).
+  bool send(std::uint8_t kind, Buffer payload, std::vector<UniqueFd> fds = {});
+  // Writes everything queued, waiting for the socket as needed (for a child
+  // blocked in send_sync). timeout_ms < 0 waits forever.
+  Result<void> flush_blocking(int timeout_ms);
+  // Waits for the next frame without the loop (for a child blocked in
+  // send_sync). Errors: kTimedOut, kDisconnected, kBadMessage.
+  Result<Frame> read_frame_blocking(int timeout_ms);
+
+  // Reads and delivers everything the socket holds now, without a budget
+  // (before closing the channel of a process that exited, say).
+  void drain();
+  // Closes the socket; no delegate calls after this.
+  void close();
+  bool is_open() const noexcept { return socket_.valid(); }
+  int fd() const noexcept { return socket_.get(); }
+  std::size_t queued_bytes() const noexcept { return queued_bytes_; }
+
+ private:
+  struct Outgoing {
+    std::uint8_t header[kFrameHeaderSize];
+    Buffer payload;
+    std::vector<UniqueFd> fds;
+    std::size_t written = 0;  // of header + payload
+    std::size_t total() const { return kFrameHeaderSize + payload.size(); }
+  };
+
+  void on_events(std::uint32_t events);
+  void read_some(std::size_t budget);
+  // Writes what the socket takes now. False when the channel failed.
+  bool write_some();
+  void schedule_flush();
+  void update_interest();
+  // Receives once into the parser. Returns bytes read; 0 with *eof on EOF.
+  Result<std::size_t> receive(bool& eof, bool& would_block);
+  void fail(ChannelError error, std::string detail);
+
+  EventLoop& loop_;
+  UniqueFd socket_;
+  Delegate& delegate_;
+  ChannelOptions options_;
+  FrameParser parser_;
+  FdWatch watch_;
+  std::deque<Outgoing> queue_;
+  std::size_t queued_bytes_ = 0;
+  bool flush_scheduled_ = false;
+  bool want_write_ = false;
+  bool eof_ = false;
+  std::shared_ptr<bool> alive_ = std::make_shared<bool>(true);
+};
+
+}  // namespace valence::transport

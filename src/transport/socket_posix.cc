@@ -1,0 +1,118 @@
+#include "transport/socket_posix.h"
+
+#include <fcntl.h>
+#include <poll.h>
+#include <sys/socket.h>
+
+#include <cerrno>
+#include <cstring>
+#include <string>
+
+namespace valence::transport {
+namespace {
+
+Unexpected errno_error(const char* what, int err) {
+  ErrorCode code = (err == EPIPE || err == ECONNRESET || err == ENOTCONN)
+                       ? ErrorCode::kDisconnected
+                       : ErrorCode::kFailed;
+  return make_error(code, std::string(what) + ": " + std::strerror(err));
+}
+
+}  // namespace
+
+Result<std::pair<UniqueFd, UniqueFd>> make_socket_pair() {
+  int sv[2];
+  if (::socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0, sv) != 0)
+    return errno_error("socketpair", errno);
+  return std::make_pair(UniqueFd(sv[0]), UniqueFd(sv[1]));
+}
+
+Result<void> set_nonblocking(int fd, bool nonblocking) {
+  int flags = ::fcntl(fd, F_GETFL);
+  if (flags < 0) return errno_error("fcntl(F_GETFL)", errno);
+  int wanted = nonblocking ? (flags | O_NONBLOCK) : (flags & ~O_NONBLOCK);
+  if (wanted != flags && ::fcntl(fd, F_SETFL, wanted) < 0) return errno_error("fcntl(F_SETFL)", errno);
+  return {};
+}
+
+Result<SendResult> send_some(int fd, std::span<const iovec> iov, std::span<const int> fds) {
+  msghdr msg{};
+  msg.msg_iov = const_cast<iovec*>(iov.data());  // sendmsg does not write through it
+  msg.msg_iovlen = iov.size();
+  alignas(cmsghdr) char control[CMSG_SPACE(sizeof(int) * kMaxFdsPerFrame)];
+  if (!fds.empty()) {
+    if (fds.size() > kMaxFdsPerFrame)
+      return make_error(ErrorCode::kOverloaded,
+                        "a frame may carry at most " + std::to_string(kMaxFdsPerFrame) + " descriptors");
+    std::size_t bytes = sizeof(int) * fds.size();
+    msg.msg_control = control;
+    msg.msg_controllen = CMSG_SPACE(bytes);
+    cmsghdr* c = CMSG_FIRSTHDR(&msg);
+    c->cmsg_level = SOL_SOCKET;
+    c->cmsg_type = SCM_RIGHTS;
+    c->cmsg_len = CMSG_LEN(bytes);
+    std::memcpy(CMSG_DATA(c), fds.data(), bytes);
+  }
+  for (;;) {
+    ssize_t n = ::sendmsg(fd, &msg, MSG_NOSIGNAL);
+    if (n >= 0) return SendResult{static_cast<std::size_t>(n), false};
+    if (errno == EINTR) continue;
+    if (errno == EAGAIN || errno == EWOULDBLOCK) return SendResult{0, true};
+    return errno_error("sendmsg", errno);
+  }
+}
+
+Result<RecvResult> recv_some(int fd, std::uint8_t* buf, std::size_t len,
+                             std::vector<UniqueFd>& fds) {
+  iovec iov{buf, len};
+  msghdr msg{};
+  msg.msg_iov = &iov;
+  msg.msg_iovlen = 1;
+  alignas(cmsghdr) char control[CMSG_SPACE(sizeof(int) * kMaxFdsPerFrame)];
+  msg.msg_control = control;
+  msg.msg_controllen = sizeof control;
+  ssize_t n;
+  for (;;) {
+    n = ::recvmsg(fd, &msg, MSG_CMSG_CLOEXEC);
+    if (n >= 0) break;
+    if (errno == EINTR) continue;
+    if (errno == EAGAIN || errno == EWOULDBLOCK) return RecvResult{0, false, true, false};
+    return errno_error("recvmsg", errno);
+  }
+  RecvResult r;
+  r.bytes = static_cast<std::size_t>(n);
+  r.eof = n == 0;
+  // Take ownership of every descriptor that arrived before looking at anything else.
+  for (cmsghdr* c = CMSG_FIRSTHDR(&msg); c; c = CMSG_NXTHDR(&msg, c)) {
+    if (c->cmsg_level != SOL_SOCKET || c->cmsg_type != SCM_RIGHTS) continue;
+    std::size_t count = (c->cmsg_len - CMSG_LEN(0)) / sizeof(int);
+    for (std::size_t i = 0; i < count; ++i) {
+      int received;
+      std::memcpy(&received, CMSG_DATA(c) + i * sizeof(int), sizeof(int));
+      fds.emplace_back(received);
+    }
+  }
+  // The kernel drops descriptors that did not fit; the frame is then broken.
+  r.fds_truncated = (msg.msg_flags & MSG_CTRUNC) != 0;
+  return r;
+}
+
+Result<bool> wait_fd(int fd, bool for_write, int timeout_ms) {
+  pollfd p{fd, static_cast<short>(for_write ? POLLOUT : POLLIN), 0};
+  for (;;) {
+    int n = ::poll(&p, 1, timeout_ms);
+    if (n > 0) return true;
+    if (n == 0) return false;
+    if (errno != EINTR) return errno_error("poll", errno);
+  }
+}
+
+Result<PeerCredentials> peer_credentials(int fd) {
+  ucred cred{};
+  socklen_t len = sizeof cred;
+  if (::getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &len) != 0)
+    return errno_error("getsockopt(SO_PEERCRED)", errno);
+  return PeerCredentials{cred.pid, cred.uid, cred.gid};
+}
+
+}  // namespace valence::transport
