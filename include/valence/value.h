@@ -233,6 +233,132 @@ class Box {
 
 // ---------------------------------------------------------------------------
 
+// ---------------------------------------------------------------------------
+// Object and Array live inside Value itself (no extra allocation, one less
+// pointer to chase); their members that touch elements are defined below
+// Value, where Value is complete.
+
+// Own enumerable string-keyed properties in JS enumeration order: array-index
+// keys ("0".."4294967294") first in ascending order, then the other keys in
+// insertion order.
+class PropertyList {
+ public:
+  using Entry = std::pair<String, Value>;
+  PropertyList() = default;
+  PropertyList(PropertyList&&) noexcept = default;
+  PropertyList& operator=(PropertyList&&) noexcept = default;
+  ~PropertyList() = default;
+
+  std::size_t size() const noexcept;
+  bool empty() const noexcept;
+  std::vector<Entry>::const_iterator begin() const noexcept;
+  std::vector<Entry>::const_iterator end() const noexcept;
+  std::vector<Entry>::iterator begin() noexcept;
+  std::vector<Entry>::iterator end() noexcept;
+  const Entry& entry(std::size_t i) const;
+
+  const Value* find(std::string_view key) const noexcept;
+  Value* find(std::string_view key) noexcept;
+  bool contains(std::string_view key) const noexcept { return find(key) != nullptr; }
+  // Sets or replaces a property, keeping JS order.
+  void set(String key, Value value);
+  bool erase(std::string_view key);
+  // Appends without ordering or duplicate checks: for callers that know the key
+  // is new and in order (the decoder checks duplicates itself).
+  void append_unchecked(String key, Value value);
+  void reserve(std::size_t n);
+  // Moves `entries` in (appending, without checks), allocating exactly once.
+  void append_all_unchecked(std::vector<Entry>& entries);
+  PropertyList clone() const;
+
+  // "0".."4294967294" without leading zeros; returns the index.
+  static std::optional<std::uint32_t> array_index(std::string_view key) noexcept;
+
+ private:
+  std::vector<Entry> entries_;
+};
+
+class Object {
+ public:
+  Object() = default;
+  Object(std::initializer_list<std::pair<std::string_view, Value>> props);
+
+  PropertyList& properties() noexcept { return props_; }
+  const PropertyList& properties() const noexcept { return props_; }
+  std::size_t size() const noexcept { return props_.size(); }
+  const Value* find(std::string_view key) const noexcept { return props_.find(key); }
+  Value* find(std::string_view key) noexcept { return props_.find(key); }
+  Object& set(String key, Value value);
+  std::vector<PropertyList::Entry>::const_iterator begin() const noexcept { return props_.begin(); }
+  std::vector<PropertyList::Entry>::const_iterator end() const noexcept { return props_.end(); }
+  Object clone() const;
+
+ private:
+  PropertyList props_;
+};
+
+namespace detail {
+struct ArrayExtra;  // far elements and named properties, rarely present
+}
+
+// A JS array: `length`, elements by index (missing ones are holes), and named
+// (non-index) properties. Elements live in a vector; elements far beyond it
+// (very sparse arrays such as `a[4e9] = 1`) live in a sorted side list, so a
+// huge length costs no memory.
+class Array {
+ public:
+  Array();
+  explicit Array(std::vector<Value> items);
+  Array(Array&&) noexcept;
+  Array& operator=(Array&&) noexcept;
+  ~Array();
+
+  std::uint32_t length() const noexcept { return length_; }
+  // Sets `length`; shrinking drops elements, growing adds holes.
+  void set_length(std::uint32_t length);
+  // The element at `index`, or nullptr for a hole or an index >= length.
+  const Value* get(std::uint32_t index) const noexcept;
+  // Sets the element at `index` (a Hole value erases it), growing length as JS does.
+  void set(std::uint32_t index, Value value);
+  void push_back(Value value);
+  // Count of present (non-hole) elements.
+  std::size_t element_count() const noexcept;
+  bool has_holes() const noexcept { return element_count() != length_; }
+
+  // Calls f(index, value) for every present element in ascending index order.
+  template <class F>
+  void for_each_element(F&& f) const;
+
+  PropertyList& properties();
+  const PropertyList& properties() const noexcept;
+
+  // Wire-form hint: V8 writes "holey" arrays in the sparse form even when
+  // nothing is missing. The encoder uses the sparse form when this is set or
+  // when an element is missing.
+  bool prefer_sparse() const noexcept { return prefer_sparse_; }
+  void set_prefer_sparse(bool sparse) noexcept { prefer_sparse_ = sparse; }
+
+  // Dense storage, for fast iteration when there are no far elements.
+  const std::vector<Value>& items() const noexcept { return items_; }
+  std::vector<Value>& mutable_items() noexcept { return items_; }
+  void reserve(std::size_t n);
+  // Adds an element at `index` >= every present index; used by the decoder.
+  // Returns false when `index` is not above the last present index.
+  bool append_at(std::uint32_t index, Value value);
+  bool has_far_elements() const noexcept;
+
+  Array clone() const;
+
+ private:
+  std::vector<std::pair<std::uint32_t, Value>>& far();
+  const std::vector<std::pair<std::uint32_t, Value>>* far_if() const noexcept;
+
+  std::vector<Value> items_;  // index == position; Hole marks a missing element
+  std::uint32_t length_ = 0;
+  bool prefer_sparse_ = false;
+  std::unique_ptr<detail::ArrayExtra> extra_;
+};
+
 class Value {
  public:
   Value() noexcept = default;  // undefined
@@ -381,7 +507,7 @@ class Value {
   friend std::ostream& operator<<(std::ostream& os, const Value& v);
 
   using Storage = std::variant<Undefined, Null, bool, Number, BigInt, String, Ref, Hole,
-                               detail::Box<Object>, detail::Box<Array>, Date, RegExp,
+                               Object, Array, Date, RegExp,
                                detail::Box<Map>, detail::Box<Set>, detail::Box<ArrayBuffer>,
                                detail::Box<View>, detail::Box<ErrorValue>, BooleanObject,
                                NumberObject, BigIntObject, StringObject, HostObject>;
@@ -404,124 +530,73 @@ class Value {
 };
 
 // ---------------------------------------------------------------------------
-// Containers.
+// Members of PropertyList, Object and Array that need a complete Value.
 
-// Own enumerable string-keyed properties in JS enumeration order: array-index
-// keys ("0".."4294967294") first in ascending order, then the other keys in
-// insertion order.
-class PropertyList {
- public:
-  using Entry = std::pair<String, Value>;
-  PropertyList() = default;
-  PropertyList(PropertyList&&) noexcept = default;
-  PropertyList& operator=(PropertyList&&) noexcept = default;
+inline std::size_t PropertyList::size() const noexcept { return entries_.size(); }
+inline bool PropertyList::empty() const noexcept { return entries_.empty(); }
+inline std::vector<PropertyList::Entry>::const_iterator PropertyList::begin() const noexcept {
+  return entries_.begin();
+}
+inline std::vector<PropertyList::Entry>::const_iterator PropertyList::end() const noexcept {
+  return entries_.end();
+}
+inline std::vector<PropertyList::Entry>::iterator PropertyList::begin() noexcept {
+  return entries_.begin();
+}
+inline std::vector<PropertyList::Entry>::iterator PropertyList::end() noexcept {
+  return entries_.end();
+}
+inline const PropertyList::Entry& PropertyList::entry(std::size_t i) const { return entries_[i]; }
+inline void PropertyList::append_unchecked(String key, Value value) {
+  entries_.emplace_back(std::move(key), std::move(value));
+}
+inline void PropertyList::reserve(std::size_t n) { entries_.reserve(n); }
+inline void PropertyList::append_all_unchecked(std::vector<Entry>& entries) {
+  entries_.reserve(entries_.size() + entries.size());
+  for (auto& e : entries) entries_.push_back(std::move(e));
+}
 
-  std::size_t size() const noexcept { return entries_.size(); }
-  bool empty() const noexcept { return entries_.empty(); }
-  auto begin() const noexcept { return entries_.begin(); }
-  auto end() const noexcept { return entries_.end(); }
-  auto begin() noexcept { return entries_.begin(); }
-  auto end() noexcept { return entries_.end(); }
-  const Entry& entry(std::size_t i) const { return entries_[i]; }
+inline Object& Object::set(String key, Value value) {
+  props_.set(std::move(key), std::move(value));
+  return *this;
+}
 
-  const Value* find(std::string_view key) const noexcept;
-  Value* find(std::string_view key) noexcept;
-  bool contains(std::string_view key) const noexcept { return find(key) != nullptr; }
-  // Sets or replaces a property, keeping JS order.
-  void set(String key, Value value);
-  bool erase(std::string_view key);
-  // Appends without ordering or duplicate checks: for callers that know the key
-  // is new and in order (the decoder checks duplicates itself).
-  void append_unchecked(String key, Value value) {
-    entries_.emplace_back(std::move(key), std::move(value));
-  }
-  void reserve(std::size_t n) { entries_.reserve(n); }
-  PropertyList clone() const;
-
-  // "0".."4294967294" without leading zeros; returns the index.
-  static std::optional<std::uint32_t> array_index(std::string_view key) noexcept;
-
- private:
-  std::vector<Entry> entries_;
+namespace detail {
+struct ArrayExtra {
+  std::vector<std::pair<std::uint32_t, Value>> far;  // sorted, indices >= items_.size()
+  PropertyList props;
 };
+}  // namespace detail
 
-class Object {
- public:
-  Object() = default;
-  Object(std::initializer_list<std::pair<std::string_view, Value>> props);
+inline Array::Array() = default;
+inline Array::Array(Array&&) noexcept = default;
+inline Array& Array::operator=(Array&&) noexcept = default;
+inline Array::~Array() = default;
+inline void Array::reserve(std::size_t n) { items_.reserve(n); }
+inline bool Array::has_far_elements() const noexcept { return extra_ && !extra_->far.empty(); }
+inline const std::vector<std::pair<std::uint32_t, Value>>* Array::far_if() const noexcept {
+  return extra_ ? &extra_->far : nullptr;
+}
+inline std::vector<std::pair<std::uint32_t, Value>>& Array::far() {
+  if (!extra_) extra_ = std::make_unique<detail::ArrayExtra>();
+  return extra_->far;
+}
+inline PropertyList& Array::properties() {
+  if (!extra_) extra_ = std::make_unique<detail::ArrayExtra>();
+  return extra_->props;
+}
+inline const PropertyList& Array::properties() const noexcept {
+  static const PropertyList kEmpty;
+  return extra_ ? extra_->props : kEmpty;
+}
 
-  PropertyList& properties() noexcept { return props_; }
-  const PropertyList& properties() const noexcept { return props_; }
-  std::size_t size() const noexcept { return props_.size(); }
-  const Value* find(std::string_view key) const noexcept { return props_.find(key); }
-  Value* find(std::string_view key) noexcept { return props_.find(key); }
-  Object& set(String key, Value value) {
-    props_.set(std::move(key), std::move(value));
-    return *this;
-  }
-  auto begin() const noexcept { return props_.begin(); }
-  auto end() const noexcept { return props_.end(); }
-  Object clone() const;
-
- private:
-  PropertyList props_;
-};
-
-// A JS array: `length`, elements by index (missing ones are holes), and named
-// (non-index) properties. Elements live in a vector; elements far beyond it
-// (very sparse arrays such as `a[4e9] = 1`) live in a sorted side list, so a
-// huge length costs no memory.
-class Array {
- public:
-  Array() = default;
-  explicit Array(std::vector<Value> items);
-
-  std::uint32_t length() const noexcept { return length_; }
-  // Sets `length`; shrinking drops elements, growing adds holes.
-  void set_length(std::uint32_t length);
-  // The element at `index`, or nullptr for a hole or an index >= length.
-  const Value* get(std::uint32_t index) const noexcept;
-  // Sets the element at `index` (a Hole value erases it), growing length as JS does.
-  void set(std::uint32_t index, Value value);
-  void push_back(Value value);
-  // Count of present (non-hole) elements.
-  std::size_t element_count() const noexcept;
-  bool has_holes() const noexcept { return element_count() != length_; }
-
-  // Calls f(index, value) for every present element in ascending index order.
-  template <class F>
-  void for_each_element(F&& f) const {
-    for (std::size_t i = 0; i < items_.size(); ++i)
-      if (!items_[i].is_hole()) f(static_cast<std::uint32_t>(i), items_[i]);
-    for (const auto& [i, v] : far_) f(i, v);
-  }
-
-  PropertyList& properties() noexcept { return props_; }
-  const PropertyList& properties() const noexcept { return props_; }
-
-  // Wire-form hint: V8 writes "holey" arrays in the sparse form even when
-  // nothing is missing. The encoder uses the sparse form when this is set or
-  // when an element is missing.
-  bool prefer_sparse() const noexcept { return prefer_sparse_; }
-  void set_prefer_sparse(bool sparse) noexcept { prefer_sparse_ = sparse; }
-
-  // Dense storage, for fast iteration when there are no far elements.
-  const std::vector<Value>& items() const noexcept { return items_; }
-  std::vector<Value>& mutable_items() noexcept { return items_; }
-  void reserve(std::size_t n) { items_.reserve(n); }
-  // Adds an element at `index` >= every present index; used by the decoder.
-  // Returns false when `index` is not above the last present index.
-  bool append_at(std::uint32_t index, Value value);
-
-  Array clone() const;
-
- private:
-  std::vector<Value> items_;  // index == position; Hole marks a missing element
-  std::vector<std::pair<std::uint32_t, Value>> far_;  // sorted, indices >= items_.size()
-  std::uint32_t length_ = 0;
-  PropertyList props_;
-  bool prefer_sparse_ = false;
-};
+template <class F>
+void Array::for_each_element(F&& f) const {
+  for (std::size_t i = 0; i < items_.size(); ++i)
+    if (!items_[i].is_hole()) f(static_cast<std::uint32_t>(i), items_[i]);
+  if (extra_)
+    for (const auto& [i, v] : extra_->far) f(i, v);
+}
 
 class Map {
  public:

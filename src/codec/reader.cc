@@ -3,6 +3,8 @@
 #include <cmath>
 #include <cstring>
 #include <limits>
+#include <deque>
+#include <string_view>
 #include <unordered_set>
 
 #include "base/js_number.h"
@@ -124,6 +126,8 @@ class Reader {
   bool read_regexp(Value& out);
   bool add_property(PropertyList& props, String key, Value value,
                     std::unordered_set<std::string>& seen);
+  bool is_duplicate(const std::vector<PropertyList::Entry>& props, const String& key,
+                    std::unordered_set<std::string_view>& seen);
 
   ByteReader in_;
   const DecodeOptions& options_;
@@ -131,6 +135,8 @@ class Reader {
   std::vector<NodeInfo> nodes_;            // by tree id
   std::vector<std::uint32_t> wire_to_tree_;  // by wire id
   std::size_t depth_ = 0;
+  std::deque<std::vector<PropertyList::Entry>> scratch_;  // by depth; deque: stable references
+  std::deque<std::string> key_store_;  // keys of large objects, for duplicate checks
   std::size_t error_pos_ = 0;
   bool failed_ = false;
   Error error_;
@@ -392,8 +398,12 @@ bool Reader::add_property(PropertyList& props, String key, Value value,
 
 bool Reader::read_object(Value& out) {
   begin_object(Type::kObject);
-  Object obj;
-  std::unordered_set<std::string> seen;
+  // Properties gather in a per-depth scratch list, so the object's own list
+  // is allocated once at its final size.
+  if (scratch_.size() <= depth_) scratch_.resize(depth_ + 1);
+  std::vector<PropertyList::Entry>& props = scratch_[depth_];
+  props.clear();
+  std::unordered_set<std::string_view> seen;
   for (;;) {
     std::uint8_t t;
     mark();
@@ -402,9 +412,12 @@ bool Reader::read_object(Value& out) {
       in_.read_byte(t);
       std::uint32_t count;
       if (!varint(count, "object end")) return false;
-      if (count != obj.size())
+      if (count != props.size())
         return fail("object end says " + std::to_string(count) + " properties, but " +
-                    std::to_string(obj.size()) + " were read");
+                    std::to_string(props.size()) + " were read");
+      Object obj;
+      obj.properties().append_all_unchecked(props);
+      props.clear();
       out = Value(std::move(obj));
       return true;
     }
@@ -412,8 +425,25 @@ bool Reader::read_object(Value& out) {
     std::optional<std::uint32_t> index;
     Value value;
     if (!read_key(key, index) || !read_value(value)) return false;
-    if (!add_property(obj.properties(), std::move(key), std::move(value), seen)) return false;
+    if (is_duplicate(props, key, seen)) return fail("duplicate property key \"" + key.utf8() + "\"");
+    props.emplace_back(std::move(key), std::move(value));
   }
+}
+
+bool Reader::is_duplicate(const std::vector<PropertyList::Entry>& props, const String& key,
+                          std::unordered_set<std::string_view>& seen) {
+  if (props.size() < kLinearKeyCheckLimit) {
+    for (const auto& e : props)
+      if (e.first == key) return true;
+    return false;
+  }
+  // Keys are hashed by copy-free views into key_store_, which only grows
+  // (entries in `props` move when it reallocates; their SSO buffers with them).
+  if (seen.empty())
+    for (const auto& e : props) seen.insert(key_store_.emplace_back(e.first.wtf8()));
+  if (seen.count(key.wtf8())) return true;
+  seen.insert(key_store_.emplace_back(key.wtf8()));
+  return false;
 }
 
 bool Reader::read_array_properties(Array& a, std::uint8_t end_tag, std::size_t& pairs) {

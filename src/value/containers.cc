@@ -93,18 +93,29 @@ Array::Array(std::vector<Value> items) : items_(std::move(items)) {
   length_ = static_cast<std::uint32_t>(items_.size());
 }
 
+namespace {
+using FarList = std::vector<std::pair<std::uint32_t, Value>>;
+FarList::iterator far_lower_bound(FarList& far, std::uint32_t index) {
+  return std::lower_bound(far.begin(), far.end(), index,
+                          [](const auto& e, std::uint32_t i) { return e.first < i; });
+}
+}  // namespace
+
 void Array::set_length(std::uint32_t length) {
   if (length < items_.size()) items_.resize(length);
-  while (!far_.empty() && far_.back().first >= length) far_.pop_back();
+  if (extra_)
+    while (!extra_->far.empty() && extra_->far.back().first >= length) extra_->far.pop_back();
   length_ = length;
 }
 
 const Value* Array::get(std::uint32_t index) const noexcept {
   if (index >= length_) return nullptr;
   if (index < items_.size()) return items_[index].is_hole() ? nullptr : &items_[index];
-  auto it = std::lower_bound(far_.begin(), far_.end(), index,
+  const FarList* far = far_if();
+  if (!far) return nullptr;
+  auto it = std::lower_bound(far->begin(), far->end(), index,
                              [](const auto& e, std::uint32_t i) { return e.first < i; });
-  return it != far_.end() && it->first == index ? &it->second : nullptr;
+  return it != far->end() && it->first == index ? &it->second : nullptr;
 }
 
 void Array::set(std::uint32_t index, Value value) {
@@ -112,10 +123,9 @@ void Array::set(std::uint32_t index, Value value) {
   if (value.is_hole()) {
     if (index < items_.size()) {
       items_[index] = Value(Hole{});
-    } else {
-      auto it = std::lower_bound(far_.begin(), far_.end(), index,
-                                 [](const auto& e, std::uint32_t i) { return e.first < i; });
-      if (it != far_.end() && it->first == index) far_.erase(it);
+    } else if (extra_) {
+      auto it = far_lower_bound(extra_->far, index);
+      if (it != extra_->far.end() && it->first == index) extra_->far.erase(it);
     }
     if (index >= length_) length_ = index + 1;
     return;
@@ -123,27 +133,27 @@ void Array::set(std::uint32_t index, Value value) {
   if (index < items_.size()) {
     items_[index] = std::move(value);
   } else if (index - items_.size() <= kMaxHoleRun) {
-    if (!far_.empty() && far_.front().first == index) far_.erase(far_.begin());
+    if (extra_ && !extra_->far.empty() && extra_->far.front().first == index)
+      extra_->far.erase(extra_->far.begin());
     while (items_.size() < index) items_.emplace_back(Hole{});
     items_.push_back(std::move(value));
     // Pull side-list elements that now fall inside the vector.
-    while (!far_.empty() && far_.front().first < items_.size() + kMaxHoleRun &&
-           far_.front().first >= items_.size()) {
-      while (items_.size() < far_.front().first) items_.emplace_back(Hole{});
-      items_.push_back(std::move(far_.front().second));
-      far_.erase(far_.begin());
-    }
-    if (!far_.empty() && far_.front().first < items_.size()) {
-      // Cannot happen: far_ holds indices >= items_.size() before the push.
-      VALENCE_CHECK(false, "array side list out of order");
+    if (extra_) {
+      FarList& far = extra_->far;
+      while (!far.empty() && far.front().first < items_.size() + kMaxHoleRun) {
+        VALENCE_CHECK(far.front().first >= items_.size(), "array side list out of order");
+        while (items_.size() < far.front().first) items_.emplace_back(Hole{});
+        items_.push_back(std::move(far.front().second));
+        far.erase(far.begin());
+      }
     }
   } else {
-    auto it = std::lower_bound(far_.begin(), far_.end(), index,
-                               [](const auto& e, std::uint32_t i) { return e.first < i; });
-    if (it != far_.end() && it->first == index) {
+    FarList& list = far();
+    auto it = far_lower_bound(list, index);
+    if (it != list.end() && it->first == index) {
       it->second = std::move(value);
     } else {
-      far_.emplace(it, index, std::move(value));
+      list.emplace(it, index, std::move(value));
     }
   }
   if (index >= length_) length_ = index + 1;
@@ -152,16 +162,17 @@ void Array::set(std::uint32_t index, Value value) {
 void Array::push_back(Value value) { set(length_, std::move(value)); }
 
 std::size_t Array::element_count() const noexcept {
-  std::size_t n = far_.size();
+  std::size_t n = extra_ ? extra_->far.size() : 0;
   for (const auto& v : items_) n += v.is_hole() ? 0u : 1u;
   return n;
 }
 
 bool Array::append_at(std::uint32_t index, Value value) {
   if (index == 4294967295U) return false;
-  if (!far_.empty()) {
-    if (index <= far_.back().first) return false;
-    far_.emplace_back(index, std::move(value));
+  if (has_far_elements()) {
+    FarList& list = far();
+    if (index <= list.back().first) return false;
+    list.emplace_back(index, std::move(value));
   } else {
     // The last present index is the last non-hole item.
     std::size_t end = items_.size();
@@ -173,7 +184,7 @@ bool Array::append_at(std::uint32_t index, Value value) {
       while (items_.size() < index) items_.emplace_back(Hole{});
       items_.push_back(std::move(value));
     } else {
-      far_.emplace_back(index, std::move(value));
+      far().emplace_back(index, std::move(value));
     }
   }
   if (index >= length_) length_ = index + 1;
@@ -184,10 +195,13 @@ Array Array::clone() const {
   Array a;
   a.items_.reserve(items_.size());
   for (const auto& v : items_) a.items_.push_back(v.clone());
-  a.far_.reserve(far_.size());
-  for (const auto& [i, v] : far_) a.far_.emplace_back(i, v.clone());
+  if (extra_) {
+    a.extra_ = std::make_unique<detail::ArrayExtra>();
+    a.extra_->far.reserve(extra_->far.size());
+    for (const auto& [i, v] : extra_->far) a.extra_->far.emplace_back(i, v.clone());
+    a.extra_->props = extra_->props.clone();
+  }
   a.length_ = length_;
-  a.props_ = props_.clone();
   a.prefer_sparse_ = prefer_sparse_;
   return a;
 }

@@ -42,8 +42,8 @@ detail::Box<T> box(T&& t) {
 }
 }  // namespace
 
-Value::Value(Object o) : v_(box(std::move(o))) {}
-Value::Value(Array a) : v_(box(std::move(a))) {}
+Value::Value(Object o) : v_(std::move(o)) {}
+Value::Value(Array a) : v_(std::move(a)) {}
 Value::Value(Map m) : v_(box(std::move(m))) {}
 Value::Value(Set s) : v_(box(std::move(s))) {}
 Value::Value(ArrayBuffer b) : v_(box(std::move(b))) {}
@@ -70,9 +70,9 @@ Value Value::clone() const {
   return std::visit(
       [](const auto& x) -> Value {
         using T = std::decay_t<decltype(x)>;
-        if constexpr (std::is_same_v<T, detail::Box<Object>> ||
-                      std::is_same_v<T, detail::Box<Array>> ||
-                      std::is_same_v<T, detail::Box<Map>> || std::is_same_v<T, detail::Box<Set>> ||
+        if constexpr (std::is_same_v<T, Object> || std::is_same_v<T, Array>) {
+          return Value(x.clone());
+        } else if constexpr (std::is_same_v<T, detail::Box<Map>> || std::is_same_v<T, detail::Box<Set>> ||
                       std::is_same_v<T, detail::Box<ArrayBuffer>> ||
                       std::is_same_v<T, detail::Box<View>> ||
                       std::is_same_v<T, detail::Box<ErrorValue>>) {
@@ -104,6 +104,17 @@ void Value::type_failure(Type wanted) const {
     if (!p) type_failure(Type::kind);                \
     return expr;                                     \
   }
+#define VALENCE_INLINE_GETTERS(T, name, kind)                  \
+  const T& Value::name() const {                               \
+    const auto* p = std::get_if<T>(&v_);                       \
+    if (!p) type_failure(Type::kind);                          \
+    return *p;                                                 \
+  }                                                            \
+  T& Value::name() {                                           \
+    auto* p = std::get_if<T>(&v_);                             \
+    if (!p) type_failure(Type::kind);                          \
+    return *p;                                                 \
+  }
 #define VALENCE_BOX_GETTERS(T, name, kind)                     \
   const T& Value::name() const {                               \
     const auto* p = std::get_if<detail::Box<T>>(&v_);          \
@@ -130,8 +141,8 @@ VALENCE_GETTER(const NumberObject&, get_number_object, NumberObject, kNumberObje
 VALENCE_GETTER(const BigIntObject&, get_bigint_object, BigIntObject, kBigIntObject, *p)
 VALENCE_GETTER(const StringObject&, get_string_object, StringObject, kStringObject, *p)
 VALENCE_GETTER(const HostObject&, get_host_object, HostObject, kHostObject, *p)
-VALENCE_BOX_GETTERS(Object, get_object, kObject)
-VALENCE_BOX_GETTERS(Array, get_array, kArray)
+VALENCE_INLINE_GETTERS(Object, get_object, kObject)
+VALENCE_INLINE_GETTERS(Array, get_array, kArray)
 VALENCE_BOX_GETTERS(Map, get_map, kMap)
 VALENCE_BOX_GETTERS(Set, get_set, kSet)
 VALENCE_BOX_GETTERS(ArrayBuffer, get_array_buffer, kArrayBuffer)
@@ -139,6 +150,7 @@ VALENCE_BOX_GETTERS(View, get_view, kView)
 VALENCE_BOX_GETTERS(ErrorValue, get_error, kError)
 #undef VALENCE_GETTER
 #undef VALENCE_BOX_GETTERS
+#undef VALENCE_INLINE_GETTERS
 
 std::int32_t Value::get_int32() const {
   if (!is_int32()) type_failure(Type::kNumber);
@@ -165,8 +177,8 @@ const std::string* Value::get_if_string() const noexcept {
     const auto* p = std::get_if<detail::Box<T>>(&v_);                \
     return p ? p->get() : nullptr;                                   \
   }
-VALENCE_BOX_GET_IF(Object, get_if_object)
-VALENCE_BOX_GET_IF(Array, get_if_array)
+const Object* Value::get_if_object() const noexcept { return std::get_if<Object>(&v_); }
+const Array* Value::get_if_array() const noexcept { return std::get_if<Array>(&v_); }
 VALENCE_BOX_GET_IF(Map, get_if_map)
 VALENCE_BOX_GET_IF(Set, get_if_set)
 VALENCE_BOX_GET_IF(ArrayBuffer, get_if_array_buffer)
@@ -174,14 +186,8 @@ VALENCE_BOX_GET_IF(View, get_if_view)
 VALENCE_BOX_GET_IF(ErrorValue, get_if_error)
 #undef VALENCE_BOX_GET_IF
 
-Object* Value::get_if_object() noexcept {
-  auto* p = std::get_if<detail::Box<Object>>(&v_);
-  return p ? p->get() : nullptr;
-}
-Array* Value::get_if_array() noexcept {
-  auto* p = std::get_if<detail::Box<Array>>(&v_);
-  return p ? p->get() : nullptr;
-}
+Object* Value::get_if_object() noexcept { return std::get_if<Object>(&v_); }
+Array* Value::get_if_array() noexcept { return std::get_if<Array>(&v_); }
 
 const Value* Value::find(std::string_view key) const noexcept {
   const Object* o = get_if_object();
