@@ -1,10 +1,18 @@
 #!/usr/bin/env bash
-# Builds valence and runs the demo: a rich value goes from C++ to a real
-# Node.js process over Node's IPC channel and back (V8 wire format).
+# Builds valence and runs the demos:
+#  1. the IPC tutorial's patterns between a C++ main process and a native C++
+#     child in the renderer's place (send/on, invoke/handle, event.reply,
+#     sendSync/returnValue, webContents.send with a reply);
+#  2. a rich value sent from C++ to a real Node.js process over Node's IPC
+#     channel and back (V8's wire format).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/deps.sh build test
 build="${VALENCE_BUILD_DIR:-build}"
 cmake -S . -B "$build" -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
-cmake --build "$build" -j"$(nproc)" --target codec_roundtrip
-exec "$build/examples/codec_roundtrip/codec_roundtrip"
+cmake --build "$build" -j"$(nproc)" --target ipc_patterns codec_roundtrip
+echo "== 1. IPC patterns: C++ main process <-> C++ child process =="
+"$build/examples/ipc_patterns/ipc_patterns"
+echo
+echo "== 2. Values: C++ <-> Node.js over Node's advanced IPC channel =="
+"$build/examples/codec_roundtrip/codec_roundtrip"

@@ -80,6 +80,7 @@ auto convert_and_call(const std::vector<Value>& args, Call&& call, std::index_se
     }
   };
   (check(std::get<I>(converted)), ...);
+  (void)check;
   (void)call;
   if (!ok) return Unexpected{error};
   return std::tuple<std::decay_t<std::tuple_element_t<I, ValueArgs<F>>>...>{

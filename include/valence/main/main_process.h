@@ -29,9 +29,9 @@
 namespace valence {
 
 struct ChildOptions {
-  std::string path;                // the executable
-  std::vector<std::string> args;   // argv[1..]
-  std::vector<std::string> env;    // extra "NAME=value" entries
+  std::string path{};               // the executable
+  std::vector<std::string> args{};  // argv[1..]
+  std::vector<std::string> env{};   // extra "NAME=value" entries
   // Limits of the connection to this child.
   std::size_t max_message_bytes = std::size_t{1} << 30;
   std::size_t max_queued_bytes = std::size_t{256} << 20;

@@ -40,6 +40,13 @@ RendererConnection::RendererConnection(IpcRenderer& owner, EventLoop& loop, Uniq
 RendererConnection::~RendererConnection() {
   *self_ = nullptr;
   channel_.close();
+  // Pending invokes fail now, while the connection is still whole.
+  auto pending = std::move(pending_invokes_);
+  pending_invokes_.clear();
+  for (auto& [id, entry] : pending)
+    entry.second.set(make_error(ErrorCode::kDisconnected, "Error invoking remote method '" +
+                                                              entry.first +
+                                                              "': the IpcRenderer was destroyed"));
 }
 
 Result<void> RendererConnection::send(MessageKind kind, std::string_view channel,
