@@ -115,6 +115,7 @@ class Reader {
   bool read_dense_array(Value& out);
   bool read_sparse_array(Value& out);
   bool read_array_properties(Array& a, std::uint8_t end_tag, std::size_t& pairs);
+  bool read_array_end(Array& a, Tag end_tag, std::uint32_t length);
   bool read_map(Value& out);
   bool read_set(Value& out);
   bool read_array_buffer(std::uint8_t t, Value& out);
@@ -477,6 +478,22 @@ bool Reader::read_array_properties(Array& a, std::uint8_t end_tag, std::size_t& 
   }
 }
 
+// The key/value pairs after an array's elements, its end tag, and the
+// counts the end tag repeats.
+bool Reader::read_array_end(Array& a, Tag end_tag, std::uint32_t length) {
+  std::size_t pairs = 0;
+  if (!read_array_properties(a, static_cast<std::uint8_t>(end_tag), pairs)) return false;
+  std::uint32_t count, end_length;
+  if (!varint(count, "array end") || !varint(end_length, "array end")) return false;
+  if (count != pairs)
+    return fail("array end says " + std::to_string(count) + " properties, but " +
+                std::to_string(pairs) + " were read");
+  if (end_length != length)
+    return fail("array end says length " + std::to_string(end_length) + ", but it began with " +
+                std::to_string(length));
+  return true;
+}
+
 bool Reader::read_dense_array(Value& out) {
   std::uint32_t length;
   if (!varint(length, "array length")) return false;
@@ -492,17 +509,7 @@ bool Reader::read_dense_array(Value& out) {
     a.mutable_items().push_back(std::move(e));
   }
   a.set_length(length);
-  std::size_t pairs = 0;
-  if (!read_array_properties(a, static_cast<std::uint8_t>(Tag::kEndDenseJSArray), pairs))
-    return false;
-  std::uint32_t count, end_length;
-  if (!varint(count, "array end") || !varint(end_length, "array end")) return false;
-  if (count != pairs)
-    return fail("array end says " + std::to_string(count) + " properties, but " +
-                std::to_string(pairs) + " were read");
-  if (end_length != length)
-    return fail("array end says length " + std::to_string(end_length) + ", but it began with " +
-                std::to_string(length));
+  if (!read_array_end(a, Tag::kEndDenseJSArray, length)) return false;
   out = Value(std::move(a));
   return true;
 }
@@ -513,17 +520,7 @@ bool Reader::read_sparse_array(Value& out) {
   begin_object(Type::kArray);
   Array a;
   a.set_prefer_sparse(true);
-  std::size_t pairs = 0;
-  if (!read_array_properties(a, static_cast<std::uint8_t>(Tag::kEndSparseJSArray), pairs))
-    return false;
-  std::uint32_t count, end_length;
-  if (!varint(count, "array end") || !varint(end_length, "array end")) return false;
-  if (count != pairs)
-    return fail("array end says " + std::to_string(count) + " properties, but " +
-                std::to_string(pairs) + " were read");
-  if (end_length != length)
-    return fail("array end says length " + std::to_string(end_length) + ", but it began with " +
-                std::to_string(length));
+  if (!read_array_end(a, Tag::kEndSparseJSArray, length)) return false;
   if (a.length() > length)
     return fail("sparse array of length " + std::to_string(length) + " has an element at " +
                 std::to_string(a.length() - 1));

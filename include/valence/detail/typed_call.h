@@ -17,11 +17,6 @@
 #include "valence/convert.h"
 #include "valence/value.h"
 
-namespace valence {
-// Identifies a registered listener (for off / remove_listener).
-using ListenerId = std::uint64_t;
-}  // namespace valence
-
 namespace valence::detail {
 
 template <class F>

@@ -29,6 +29,7 @@
 #include "valence/base/future.h"
 #include "valence/base/result.h"
 #include "valence/base/unique_function.h"
+#include "valence/detail/listener_registry.h"
 #include "valence/detail/typed_call.h"
 #include "valence/value.h"
 
@@ -163,18 +164,12 @@ class IpcMain {
   template <class F>
   Handler wrap_handler(F&& f);
 
-  struct Entry {
-    ListenerId id;
-    std::shared_ptr<Listener> listener;  // shared: a listener may remove itself while running
-    bool once;
-  };
   struct HandlerEntry {
     std::shared_ptr<Handler> handler;
     bool once;
   };
-  std::map<std::string, std::vector<Entry>, std::less<>> listeners_;
+  detail::ListenerRegistry<Listener> listeners_;
   std::map<std::string, HandlerEntry, std::less<>> handlers_;
-  ListenerId next_id_ = 1;
   UniqueFunction<void(const std::string&)> error_reporter_;
 };
 

@@ -32,6 +32,7 @@
 #include "valence/base/result.h"
 #include "valence/base/unique_fd.h"
 #include "valence/base/unique_function.h"
+#include "valence/detail/listener_registry.h"
 #include "valence/detail/typed_call.h"
 #include "valence/event_loop.h"
 #include "valence/value.h"
@@ -143,16 +144,10 @@ class IpcRenderer {
     };
   }
 
-  struct Entry {
-    ListenerId id;
-    std::shared_ptr<Listener> listener;
-    bool once;
-  };
   EventLoop& loop_;
   IpcRendererOptions options_;
   std::unique_ptr<ipc::RendererConnection> connection_;
-  std::map<std::string, std::vector<Entry>, std::less<>> listeners_;
-  ListenerId next_id_ = 1;
+  detail::ListenerRegistry<Listener> listeners_;
   UniqueFunction<void(const std::string&)> error_reporter_;
 };
 

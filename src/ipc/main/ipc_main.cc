@@ -33,37 +33,18 @@ void IpcMainEvent::DeferredReturn::set(Value v) {
 // ---- IpcMain -----------------------------------------------------------------
 
 ListenerId IpcMain::add_raw_listener(std::string_view channel, Listener listener, bool once) {
-  ListenerId id = next_id_++;
-  auto it = listeners_.find(channel);
-  if (it == listeners_.end()) it = listeners_.emplace(std::string(channel), std::vector<Entry>{}).first;
-  it->second.push_back(Entry{id, std::make_shared<Listener>(std::move(listener)), once});
-  return id;
+  return listeners_.add(channel, std::move(listener), once);
 }
 
 bool IpcMain::remove_listener(std::string_view channel, ListenerId id) {
-  auto it = listeners_.find(channel);
-  if (it == listeners_.end()) return false;
-  auto& v = it->second;
-  for (auto e = v.begin(); e != v.end(); ++e) {
-    if (e->id == id) {
-      v.erase(e);
-      if (v.empty()) listeners_.erase(it);
-      return true;
-    }
-  }
-  return false;
+  return listeners_.remove(channel, id);
 }
 
-void IpcMain::remove_all_listeners(std::string_view channel) {
-  auto it = listeners_.find(channel);
-  if (it != listeners_.end()) listeners_.erase(it);
-}
-
-void IpcMain::remove_all_listeners() { listeners_.clear(); }
+void IpcMain::remove_all_listeners(std::string_view channel) { listeners_.remove_all(channel); }
+void IpcMain::remove_all_listeners() { listeners_.remove_all(); }
 
 std::size_t IpcMain::listener_count(std::string_view channel) const {
-  auto it = listeners_.find(channel);
-  return it == listeners_.end() ? 0 : it->second.size();
+  return listeners_.count(channel);
 }
 
 Result<void> IpcMain::add_raw_handler(std::string_view channel, Handler handler, bool once) {
@@ -93,22 +74,13 @@ void IpcMain::report_error(const std::string& message) {
 
 std::size_t IpcMain::dispatch_message(IpcMainEvent& event, std::string_view channel,
                                       const std::vector<Value>& args) {
-  auto it = listeners_.find(channel);
-  if (it == listeners_.end()) return 0;
-  // A snapshot: listeners added or removed while dispatching take effect for
-  // the next message (as Node's EventEmitter does).
-  std::vector<Entry> snapshot = it->second;
-  for (const Entry& e : snapshot)
-    if (e.once) remove_listener(channel, e.id);
-  std::string name(channel);
-  for (const Entry& e : snapshot) {
+  return listeners_.dispatch(channel, [&](Listener& listener) {
     try {
-      (*e.listener)(event, args);
+      listener(event, args);
     } catch (const std::exception& ex) {
-      report_error("a listener of '" + name + "' threw: " + ex.what());
+      report_error("a listener of '" + std::string(channel) + "' threw: " + ex.what());
     }
-  }
-  return snapshot.size();
+  });
 }
 
 HandlerResult IpcMain::dispatch_invoke(IpcMainInvokeEvent& event, std::string_view channel,

@@ -57,43 +57,20 @@ Result<Value> IpcRenderer::send_sync_values(std::string_view channel, std::vecto
 }
 
 ListenerId IpcRenderer::add_raw_listener(std::string_view channel, Listener listener, bool once) {
-  ListenerId id = next_id_++;
-  auto it = listeners_.find(channel);
-  if (it == listeners_.end()) it = listeners_.emplace(std::string(channel), std::vector<Entry>{}).first;
-  it->second.push_back(Entry{id, std::make_shared<Listener>(std::move(listener)), once});
-  return id;
+  return listeners_.add(channel, std::move(listener), once);
 }
 
 bool IpcRenderer::remove_listener(std::string_view channel, ListenerId id) {
-  auto it = listeners_.find(channel);
-  if (it == listeners_.end()) return false;
-  for (auto e = it->second.begin(); e != it->second.end(); ++e) {
-    if (e->id == id) {
-      it->second.erase(e);
-      if (it->second.empty()) listeners_.erase(it);
-      return true;
-    }
-  }
-  return false;
+  return listeners_.remove(channel, id);
 }
 
-void IpcRenderer::remove_all_listeners(std::string_view channel) {
-  auto it = listeners_.find(channel);
-  if (it != listeners_.end()) listeners_.erase(it);
-}
-
-void IpcRenderer::remove_all_listeners() { listeners_.clear(); }
+void IpcRenderer::remove_all_listeners(std::string_view channel) { listeners_.remove_all(channel); }
+void IpcRenderer::remove_all_listeners() { listeners_.remove_all(); }
 
 std::size_t IpcRenderer::dispatch(std::string_view channel, const std::vector<Value>& args) {
-  auto it = listeners_.find(channel);
-  if (it == listeners_.end()) return 0;
-  std::vector<Entry> snapshot = it->second;
-  for (const Entry& e : snapshot)
-    if (e.once) remove_listener(channel, e.id);
   IpcRendererEvent event;
   event.sender = this;
-  for (const Entry& e : snapshot) (*e.listener)(event, args);
-  return snapshot.size();
+  return listeners_.dispatch(channel, [&](Listener& listener) { listener(event, args); });
 }
 
 void IpcRenderer::report_error(const std::string& message) {
