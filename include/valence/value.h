@@ -343,8 +343,9 @@ class Array {
   std::vector<Value>& mutable_items() noexcept { return items_; }
   void reserve(std::size_t n);
   // Adds an element at `index` >= every present index; used by the decoder.
-  // Returns false when `index` is not above the last present index.
-  bool append_at(std::uint32_t index, Value value);
+  // Returns false (and leaves `value` untouched) when `index` is not above
+  // the last present index.
+  bool append_at(std::uint32_t index, Value&& value);
   bool has_far_elements() const noexcept;
 
   Array clone() const;

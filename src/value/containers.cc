@@ -167,7 +167,7 @@ std::size_t Array::element_count() const noexcept {
   return n;
 }
 
-bool Array::append_at(std::uint32_t index, Value value) {
+bool Array::append_at(std::uint32_t index, Value&& value) {
   if (index == 4294967295U) return false;
   if (has_far_elements()) {
     FarList& list = far();

@@ -130,6 +130,9 @@ TEST(Hostile, AcceptedOddities) {
   EXPECT_EQ(error_of("ff 0d 6f 22 01 61 49 02 7b 01"), "decoded: {a: 1}");  // version 13
   EXPECT_EQ(error_of("ff 0f 53 03 e2 82 ac"), "decoded: \"\xE2\x82\xAC\"");  // UTF-8 tag
   EXPECT_EQ(error_of("ff 0f 53 02 ed a0"), "decoded: \"\xEF\xBF\xBD\xEF\xBF\xBD\"");
+  // Sparse index keys out of order (V8 accepts them; the values must survive).
+  EXPECT_EQ(error_of("ff 0f 61 03 49 02 22 01 62 49 00 22 01 61 40 02 03"),
+            "decoded: [\"a\", \"b\", <hole>]");
   DecodeOptions o;
   o.allow_trailing_bytes = true;
   EXPECT_TRUE(decode(hex("ff 0f 49 02 49 04"), o));

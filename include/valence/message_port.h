@@ -1,0 +1,111 @@
+// MessagePort / MessageChannelMain: Electron's MessagePortMain for C++, in
+// the main process and in native children alike.
+//
+//   auto [port1, port2] = valence::MessageChannelMain::create(loop);
+//   port1->on_message([](valence::MessageEvent& e) { ... e.data, e.ports ... });
+//   port1->start();
+//   child->post_message("port", valence::Value(), {port2});   // port2 leaves this process
+//
+// A port is one end of an AF_UNIX socket pair. Transferring a port sends its
+// descriptor, so after set-up two processes that hold the two ends talk
+// directly — no hop through the main process. Messages queue until start()
+// (Electron's rule). Closing either end, or the death of the process holding
+// it, gives the other end a `close` event after every message sent before
+// the close has been delivered.
+//
+// Transfer rules (errors say DataCloneError, as browsers do): a port that is
+// closed, already transferred, the sending port itself, or its own partner
+// cannot be transferred; a failed post_message changes nothing.
+//
+// Thread safety: loop-affine. Shared ownership: events hand ports out as
+// shared_ptr; the last owner's release closes a port that was not transferred.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "valence/base/result.h"
+#include "valence/base/unique_fd.h"
+#include "valence/base/unique_function.h"
+#include "valence/event_loop.h"
+#include "valence/value.h"
+
+namespace valence {
+
+class MessagePort;
+namespace ports {
+class PortChannel;
+}
+
+struct MessageEvent {
+  Value data;
+  std::vector<std::shared_ptr<MessagePort>> ports;
+};
+
+class MessagePort : public std::enable_shared_from_this<MessagePort> {
+ public:
+  // Adopts one end of a connected AF_UNIX stream socket pair.
+  static std::shared_ptr<MessagePort> adopt(EventLoop& loop, UniqueFd socket);
+  ~MessagePort();
+  MessagePort(const MessagePort&) = delete;
+  MessagePort& operator=(const MessagePort&) = delete;
+
+  // port.postMessage(message, [transfer]). Errors: kCloneError
+  // ("DataCloneError: ...") for the transfer rules above or an uncloneable
+  // message; kDisconnected when this port is closed.
+  Result<void> post_message(Value message,
+                            std::vector<std::shared_ptr<MessagePort>> transfer = {});
+  // Starts delivering messages (they queue until then).
+  void start();
+  // Closes this end; the other end gets `close`. No events after this.
+  void close();
+
+  void on_message(UniqueFunction<void(MessageEvent&)> listener);
+  void on_close(UniqueFunction<void()> listener);
+
+  bool is_closed() const noexcept { return closed_; }
+  bool is_transferred() const noexcept { return transferred_; }
+  bool is_started() const noexcept { return started_; }
+
+  // Internal: the partner when both ends were created in this process.
+  void set_partner(const std::shared_ptr<MessagePort>& partner) { partner_ = partner; }
+  // Internal: gives up the socket for a transfer; the port becomes transferred.
+  UniqueFd take_for_transfer();
+  // Internal: checks the transfer rules for sending `transfer` from `source`
+  // (null when sent over an IPC connection rather than a port).
+  static Result<void> check_transfer(const MessagePort* source,
+                                     const std::vector<std::shared_ptr<MessagePort>>& transfer);
+  EventLoop& loop() noexcept { return loop_; }
+
+ private:
+  friend class ports::PortChannel;
+  MessagePort(EventLoop& loop, UniqueFd socket);
+  void deliver(MessageEvent event);
+  void peer_closed(const std::string& reason);
+
+  EventLoop& loop_;
+  UniqueFd pending_socket_;  // until start(): unread messages wait in the socket
+  std::unique_ptr<ports::PortChannel> channel_;
+  std::weak_ptr<MessagePort> partner_;
+  std::vector<UniqueFunction<void(MessageEvent&)>> message_listeners_;
+  std::vector<UniqueFunction<void()>> close_listeners_;
+  bool started_ = false;
+  bool closed_ = false;
+  bool transferred_ = false;
+  bool close_reported_ = false;
+};
+
+// new MessageChannelMain(): two entangled ports.
+struct MessageChannelMain {
+  std::shared_ptr<MessagePort> port1;
+  std::shared_ptr<MessagePort> port2;
+  // Errors: socketpair failed (descriptor limits).
+  static Result<MessageChannelMain> create(EventLoop& loop);
+};
+
+using MessagePortMain = MessagePort;
+
+}  // namespace valence
