@@ -38,9 +38,8 @@ Channel::Channel(EventLoop& loop, UniqueFd socket, Delegate& delegate, ChannelOp
 Channel::~Channel() { close(); }
 
 void Channel::start() {
-  if (!socket_.valid() || watch_) return;
-  watch_ = loop_.watch_fd(socket_.get(), EventLoop::kReadable,
-                          [this](std::uint32_t events) { on_events(events); });
+  if (!socket_.valid()) return;
+  reading_ = true;
   update_interest();
 }
 
@@ -48,6 +47,7 @@ void Channel::close() {
   *alive_ = false;
   alive_ = std::make_shared<bool>(true);
   watch_.reset();
+  watch_events_ = 0;
   socket_.reset();
   queue_.clear();
   queued_bytes_ = 0;
@@ -145,10 +145,21 @@ bool Channel::write_some() {
 }
 
 void Channel::update_interest() {
-  bool want = !queue_.empty();
-  if (want == want_write_ || !watch_) return;
-  want_write_ = want;
-  watch_.set_events(EventLoop::kReadable | (want ? EventLoop::kWritable : 0));
+  if (!socket_.valid()) return;
+  std::uint32_t events =
+      (reading_ ? EventLoop::kReadable : 0) | (queue_.empty() ? 0 : EventLoop::kWritable);
+  if (events == watch_events_ && (events == 0 || watch_)) return;
+  watch_events_ = events;
+  if (events == 0) {
+    // Not reading and nothing to write: no watch at all (a hung-up socket
+    // would otherwise be reported again and again).
+    watch_.reset();
+  } else if (!watch_) {
+    watch_ = loop_.watch_fd(socket_.get(), events,
+                            [this](std::uint32_t ready) { on_events(ready); });
+  } else {
+    watch_.set_events(events);
+  }
 }
 
 void Channel::on_events(std::uint32_t events) {
@@ -157,7 +168,7 @@ void Channel::on_events(std::uint32_t events) {
     if (!write_some()) return;
     update_interest();
   }
-  if (events & (EventLoop::kReadable | EventLoop::kHangup)) {
+  if (reading_ && (events & (EventLoop::kReadable | EventLoop::kHangup))) {
     auto a = alive.lock();
     if (a && *a) read_some(options_.read_budget_bytes);
   }
@@ -207,18 +218,22 @@ void Channel::read_some(std::size_t budget) {
     }
     if (eof_) {
       std::size_t left = parser_.buffered_bytes();
-      fail(ChannelError::kDisconnected,
-           left ? "the peer closed the connection in the middle of a frame (" +
-                      std::to_string(left) + " bytes unread)"
-                : "the peer closed the connection");
+      if (left) {
+        fail(ChannelError::kMalformed, "the peer closed the connection in the middle of a frame (" +
+                                           std::to_string(left) + " bytes unread)");
+      } else {
+        fail(ChannelError::kDisconnected, "the peer closed the connection");
+      }
       return;
     }
     if (budget == 0) return;  // level-triggered: the loop calls again
     bool eof = false, would_block = false;
     auto r = receive(eof, would_block);
     if (!r) {
-      fail(r.error().code == ErrorCode::kBadMessage ? ChannelError::kTooManyFds
-                                                    : ChannelError::kIoError,
+      ErrorCode code = r.error().code;
+      fail(code == ErrorCode::kBadMessage     ? ChannelError::kTooManyFds
+           : code == ErrorCode::kDisconnected ? ChannelError::kDisconnected
+                                              : ChannelError::kIoError,
            r.error().message);
       return;
     }
@@ -271,7 +286,9 @@ Result<Frame> Channel::read_frame_blocking(int timeout_ms) {
     auto r = receive(eof, would_block);
     if (!r) {
       std::string detail = r.error().message;
-      fail(ChannelError::kIoError, detail);
+      fail(r.error().code == ErrorCode::kDisconnected ? ChannelError::kDisconnected
+                                                      : ChannelError::kIoError,
+           detail);
       return make_error(ErrorCode::kDisconnected, detail);
     }
     if (eof) eof_ = true;
@@ -286,5 +303,19 @@ Result<Frame> Channel::read_frame_blocking(int timeout_ms) {
     if (!w) return Unexpected{w.error()};
   }
 }
+
+}  // namespace valence::transport
+
+namespace valence::transport {
+
+Result<Buffer> Channel::take_unparsed() {
+  Buffer out;
+  if (!parser_.take_buffered(out))
+    return make_error(ErrorCode::kOverloaded,
+                      "a message carrying descriptors is arriving on it right now");
+  return out;
+}
+
+void Channel::inject(std::span<const std::uint8_t> bytes) { parser_.feed(bytes); }
 
 }  // namespace valence::transport

@@ -20,6 +20,7 @@
 #include <cstdint>
 #include <deque>
 #include <memory>
+#include <span>
 #include <string>
 #include <vector>
 
@@ -65,9 +66,26 @@ class Channel {
   // Closes without calling the delegate.
   ~Channel();
 
-  // Starts watching the socket. Separate from the constructor so the owner
-  // can finish setting up before the first delegate call.
+  // Starts reading (and delivering frames). Separate from the constructor
+  // so the owner can finish setting up before the first delegate call.
+  // Before start() a channel only writes: what arrives waits in the socket.
   void start();
+  bool is_reading() const noexcept { return reading_; }
+
+  // For handing the socket to another process: the bytes read but not yet
+  // delivered (a partial frame). Error when a partial frame's descriptors
+  // have arrived (they cannot travel as bytes).
+  Result<Buffer> take_unparsed();
+  // Bytes that were read from this socket elsewhere (take_unparsed() of the
+  // previous owner); they come before anything read from the socket.
+  void inject(std::span<const std::uint8_t> bytes);
+  // Gives up the socket (close() otherwise); queued frames are dropped, so
+  // flush_blocking() first.
+  UniqueFd release_socket() {
+    UniqueFd fd = std::move(socket_);
+    close();
+    return fd;
+  }
 
   // Queues a frame. False when the channel is closed (or this send overflowed
   // the queue, which fails the channel).
@@ -116,7 +134,8 @@ class Channel {
   std::deque<Outgoing> queue_;
   std::size_t queued_bytes_ = 0;
   bool flush_scheduled_ = false;
-  bool want_write_ = false;
+  std::uint32_t watch_events_ = 0;
+  bool reading_ = false;
   bool eof_ = false;
   std::shared_ptr<bool> alive_ = std::make_shared<bool>(true);
 };

@@ -31,8 +31,10 @@ void write_frame_header(std::uint8_t* out, std::uint32_t payload_size, std::uint
 std::span<std::uint8_t> FrameParser::prepare(std::size_t min) {
   if (in_large_) {
     Buffer& p = large_.payload;
-    std::size_t want = std::min(large_size_ - p.size(), std::max(min, p.size()));
-    if (p.capacity() < p.size() + want) p.reserve(p.size() + want);
+    // Grow geometrically (at most doubling what has arrived), and only when
+    // less than `min` is free, so a read never waits on a reallocation.
+    if (p.capacity() - p.size() < min && p.capacity() < large_size_)
+      p.reserve(std::min(large_size_, p.size() + std::max(min, p.size())));
     // Never past this payload: the bytes after it belong to the next frame.
     return {p.data() + p.size(), std::min(p.capacity(), large_size_) - p.size()};
   }
@@ -85,6 +87,12 @@ std::size_t FrameParser::buffered_bytes() const noexcept {
   return staging_.size() - consumed_ + (in_large_ ? large_.payload.size() + kFrameHeaderSize : 0);
 }
 
+// Descriptors come with their frame's first byte: when every received byte
+// has been parsed and descriptors are left over, no frame declared them.
+FrameParser::Status FrameParser::orphan_fds() {
+  return fail(std::to_string(pending_fds()) + " descriptors arrived that no frame declares");
+}
+
 FrameParser::Status FrameParser::fail(std::string message) {
   error_ = std::move(message);
   return Status::kError;
@@ -94,12 +102,14 @@ FrameParser::Status FrameParser::next(Frame& out) {
   if (!error_.empty()) return Status::kError;
   if (in_large_) {
     if (large_.payload.size() < large_size_) return Status::kNeedMore;
+    if (consumed_ == staging_.size() && pending_fds() > 0) return orphan_fds();
     out = std::move(large_);
     large_ = Frame{};
     in_large_ = false;
     return Status::kFrame;
   }
   std::size_t avail = staging_.size() - consumed_;
+  if (avail == 0 && pending_fds() > 0) return orphan_fds();
   if (avail < kFrameHeaderSize) return Status::kNeedMore;
   const std::uint8_t* h = staging_.data() + consumed_;
   std::uint32_t size = load_u32(h);
@@ -131,6 +141,7 @@ FrameParser::Status FrameParser::next(Frame& out) {
   if (have >= size) {
     f.payload.append(h + kFrameHeaderSize, size);
     consumed_ += kFrameHeaderSize + size;
+    if (consumed_ == staging_.size() && pending_fds() > 0) return orphan_fds();
     out = std::move(f);
     return Status::kFrame;
   }
@@ -143,6 +154,27 @@ FrameParser::Status FrameParser::next(Frame& out) {
   large_size_ = size;
   in_large_ = true;
   return next(out);
+}
+
+}  // namespace valence::transport
+
+namespace valence::transport {
+
+bool FrameParser::take_buffered(Buffer& out) {
+  if (pending_fds() > 0 || (in_large_ && !large_.fds.empty())) return false;
+  out.clear();
+  if (in_large_) {
+    std::uint8_t header[kFrameHeaderSize];
+    write_frame_header(header, static_cast<std::uint32_t>(large_size_), large_.kind, 0);
+    out.append(header, kFrameHeaderSize);
+    out.append(large_.payload.data(), large_.payload.size());
+    large_ = Frame{};
+    in_large_ = false;
+  }
+  out.append(staging_.data() + consumed_, staging_.size() - consumed_);
+  staging_.clear();
+  consumed_ = 0;
+  return true;
 }
 
 }  // namespace valence::transport

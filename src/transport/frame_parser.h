@@ -44,11 +44,16 @@ class FrameParser {
   const std::string& error() const noexcept { return error_; }
   // Bytes received but not yet returned as frames (including a partial one).
   std::size_t buffered_bytes() const noexcept;
+  // Moves out every byte received but not yet returned as a frame (header
+  // included), leaving the parser empty. False (and nothing moved) when
+  // descriptors of a partial frame are held.
+  bool take_buffered(Buffer& out);
   // Descriptors held that no complete frame has claimed yet.
   std::size_t pending_fds() const noexcept { return fds_.size() - fds_taken_; }
 
  private:
   Status fail(std::string message);
+  Status orphan_fds();
 
   ParserLimits limits_;
   Buffer staging_;             // received bytes not yet parsed

@@ -7,6 +7,9 @@
 namespace valence::ipc {
 namespace {
 
+// How long destroying an IpcRenderer may wait for queued messages to leave.
+constexpr int kShutdownFlushMs = 5000;
+
 // "Error: message", as JS's Error.prototype.toString renders it.
 std::string error_to_string(const Value& body) {
   if (const ErrorValue* e = body.get_if_error()) {
@@ -39,6 +42,9 @@ RendererConnection::RendererConnection(IpcRenderer& owner, EventLoop& loop, Uniq
 
 RendererConnection::~RendererConnection() {
   *self_ = nullptr;
+  // What was sent is delivered even when the process ends without running
+  // its loop again (send() only queues).
+  if (channel_.is_open() && channel_.queued_bytes() > 0) (void)channel_.flush_blocking(kShutdownFlushMs);
   channel_.close();
   // Pending invokes fail now, while the connection is still whole.
   auto pending = std::move(pending_invokes_);
@@ -118,7 +124,7 @@ Result<Value> RendererConnection::send_sync(std::string_view channel, std::vecto
     case ReplyStatus::kNoHandler:
       return make_error(ErrorCode::kNoHandler, "sendSync '" + std::string(channel) + "': " + error_message(reply->body));
     case ReplyStatus::kNoReturnValue:
-      return make_error(ErrorCode::kFailed, "sendSync '" + std::string(channel) + "': " + error_message(reply->body));
+      return make_error(ErrorCode::kNoHandler, "sendSync '" + std::string(channel) + "': " + error_message(reply->body));
     case ReplyStatus::kError:
       return make_error(ErrorCode::kHandlerRejected, "sendSync '" + std::string(channel) + "': " + error_message(reply->body));
   }
@@ -194,7 +200,7 @@ void RendererConnection::on_frame(transport::Frame frame) {
 }
 
 void RendererConnection::schedule_drain() {
-  if (drain_scheduled_ || stash_.empty()) return;
+  if (drain_scheduled_) return;
   drain_scheduled_ = true;
   std::weak_ptr<RendererConnection*> self = self_;
   loop_.post([self] {
@@ -202,6 +208,9 @@ void RendererConnection::schedule_drain() {
     if (!s || !*s) return;
     (*s)->drain_scheduled_ = false;
     (*s)->drain_stash();
+    // Frames the blocking read left parsed-but-undelivered in the channel
+    // come next; the socket may never wake the loop for them.
+    if (*s && !(*s)->blocking_) (*s)->channel_.drain();
   });
 }
 
