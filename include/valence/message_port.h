@@ -23,6 +23,7 @@
 
 #include <cstdint>
 #include <memory>
+#include <span>
 #include <string>
 #include <utility>
 #include <vector>
@@ -72,12 +73,20 @@ class MessagePort : public std::enable_shared_from_this<MessagePort> {
 
   // Internal: the partner when both ends were created in this process.
   void set_partner(const std::shared_ptr<MessagePort>& partner) { partner_ = partner; }
-  // Internal: gives up the socket for a transfer; the port becomes transferred.
-  UniqueFd take_for_transfer();
-  // Internal: checks the transfer rules for sending `transfer` from `source`
-  // (null when sent over an IPC connection rather than a port).
+  // Internal (ports/transfer.cc): the transfer rules for sending `transfer`
+  // from `source` (null when sent over an IPC connection, not a port).
   static Result<void> check_transfer(const MessagePort* source,
                                      const std::vector<std::shared_ptr<MessagePort>>& transfer);
+  // Internal: makes a port ready to leave (its queued messages written).
+  static Result<void> prepare_transfer(MessagePort& port);
+  struct TransferState {
+    UniqueFd socket;
+    std::vector<std::uint8_t> prefix;  // read from the socket, not yet delivered
+  };
+  // Internal: the port's socket and unread bytes; the port becomes transferred.
+  static TransferState take_for_transfer(MessagePort& port);
+  // Internal: bytes the previous owner had read from this port's socket.
+  static void inject_prefix(MessagePort& port, std::span<const std::uint8_t> bytes);
   EventLoop& loop() noexcept { return loop_; }
 
  private:
@@ -86,12 +95,14 @@ class MessagePort : public std::enable_shared_from_this<MessagePort> {
   void deliver(MessageEvent event);
   void peer_closed(const std::string& reason);
 
+  using MessageListener = UniqueFunction<void(MessageEvent&)>;
+  using CloseListener = UniqueFunction<void()>;
   EventLoop& loop_;
-  UniqueFd pending_socket_;  // until start(): unread messages wait in the socket
-  std::unique_ptr<ports::PortChannel> channel_;
+  std::unique_ptr<ports::PortChannel> channel_;  // until start(), messages wait in the socket
   std::weak_ptr<MessagePort> partner_;
-  std::vector<UniqueFunction<void(MessageEvent&)>> message_listeners_;
-  std::vector<UniqueFunction<void()>> close_listeners_;
+  // shared_ptr: a listener may close the port (clearing these) while it runs.
+  std::vector<std::shared_ptr<MessageListener>> message_listeners_;
+  std::vector<std::shared_ptr<CloseListener>> close_listeners_;
   bool started_ = false;
   bool closed_ = false;
   bool transferred_ = false;

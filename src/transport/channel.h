@@ -76,6 +76,7 @@ class Channel {
   // delivered (a partial frame). Error when a partial frame's descriptors
   // have arrived (they cannot travel as bytes).
   Result<Buffer> take_unparsed();
+  bool can_take_unparsed() const noexcept { return parser_.can_take_buffered(); }
   // Bytes that were read from this socket elsewhere (take_unparsed() of the
   // previous owner); they come before anything read from the socket.
   void inject(std::span<const std::uint8_t> bytes);

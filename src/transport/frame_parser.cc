@@ -161,7 +161,7 @@ FrameParser::Status FrameParser::next(Frame& out) {
 namespace valence::transport {
 
 bool FrameParser::take_buffered(Buffer& out) {
-  if (pending_fds() > 0 || (in_large_ && !large_.fds.empty())) return false;
+  if (!can_take_buffered()) return false;
   out.clear();
   if (in_large_) {
     std::uint8_t header[kFrameHeaderSize];

@@ -48,6 +48,9 @@ class FrameParser {
   // included), leaving the parser empty. False (and nothing moved) when
   // descriptors of a partial frame are held.
   bool take_buffered(Buffer& out);
+  bool can_take_buffered() const noexcept {
+    return pending_fds() == 0 && !(in_large_ && !large_.fds.empty());
+  }
   // Descriptors held that no complete frame has claimed yet.
   std::size_t pending_fds() const noexcept { return fds_.size() - fds_taken_; }
 

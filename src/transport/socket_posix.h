@@ -48,6 +48,10 @@ Result<RecvResult> recv_some(int fd, std::uint8_t* buf, std::size_t len,
 // passes; returns false on timeout.
 Result<bool> wait_fd(int fd, bool for_write, int timeout_ms);
 
+// True when fd is a connected AF_UNIX SOCK_STREAM socket (what a received
+// MessagePort must be).
+bool is_connected_unix_stream(int fd);
+
 // SO_PEERCRED of a connected socket.
 struct PeerCredentials {
   int pid = 0;

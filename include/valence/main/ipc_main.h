@@ -31,6 +31,7 @@
 #include "valence/base/unique_function.h"
 #include "valence/detail/listener_registry.h"
 #include "valence/detail/typed_call.h"
+#include "valence/message_port.h"
 #include "valence/value.h"
 
 namespace valence {
@@ -80,8 +81,8 @@ class IpcMainEvent {
   };
   DeferredReturn defer_return_value();
 
-  // MessagePorts sent with the message (filled by the MessagePorts layer).
-  std::vector<Value> ports;
+  // MessagePorts sent with ipcRenderer.postMessage (empty otherwise).
+  std::vector<std::shared_ptr<MessagePort>> ports;
 
  private:
   friend class IpcMain;

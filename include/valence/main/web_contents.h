@@ -13,7 +13,9 @@
 #include <vector>
 
 #include "valence/base/unique_function.h"
+#include "valence/base/result.h"
 #include "valence/detail/typed_call.h"
+#include "valence/message_port.h"
 #include "valence/value.h"
 
 namespace valence {
@@ -50,6 +52,12 @@ class WebContents : public std::enable_shared_from_this<WebContents> {
     return send_values(channel, detail::pack_args(std::forward<A>(args)...));
   }
   bool send_values(std::string_view channel, std::vector<Value> args);
+
+  // webContents.postMessage(channel, message, [ports]): the ports leave this
+  // process; the renderer's listeners get them in event.ports. Errors:
+  // kCloneError (DataCloneError: see MessagePort), kDisconnected.
+  Result<void> post_message(std::string_view channel, Value message,
+                            std::vector<std::shared_ptr<MessagePort>> transfer = {});
 
   // Ends the renderer's process (SIGKILL).
   void kill();

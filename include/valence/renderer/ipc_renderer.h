@@ -35,6 +35,7 @@
 #include "valence/detail/listener_registry.h"
 #include "valence/detail/typed_call.h"
 #include "valence/event_loop.h"
+#include "valence/message_port.h"
 #include "valence/value.h"
 
 namespace valence {
@@ -44,7 +45,8 @@ class IpcRenderer;
 class IpcRendererEvent {
  public:
   IpcRenderer* sender = nullptr;  // Electron's event.sender: the ipcRenderer
-  std::vector<Value> ports;       // MessagePorts (filled by the MessagePorts layer)
+  // MessagePorts sent with webContents.postMessage (empty otherwise).
+  std::vector<std::shared_ptr<MessagePort>> ports;
 };
 
 struct IpcRendererOptions {
@@ -100,6 +102,12 @@ class IpcRenderer {
   Result<Value> send_sync_values(std::string_view channel, std::vector<Value> args,
                                  int timeout_ms = -1);
 
+  // ipcRenderer.postMessage(channel, message, [ports]): the ports leave this
+  // process (see MessagePort for the transfer rules); main's listeners get
+  // them in event.ports. Errors: kCloneError (DataCloneError), kDisconnected.
+  Result<void> post_message(std::string_view channel, Value message,
+                            std::vector<std::shared_ptr<MessagePort>> transfer = {});
+
   template <class F>
   ListenerId on(std::string_view channel, F&& listener) {
     return add_raw_listener(channel, wrap(std::forward<F>(listener)), false);
@@ -130,7 +138,8 @@ class IpcRenderer {
   }
 
   // Internal: used by the connection.
-  std::size_t dispatch(std::string_view channel, const std::vector<Value>& args);
+  std::size_t dispatch(std::string_view channel, const std::vector<Value>& args,
+                       std::vector<std::shared_ptr<MessagePort>> ports = {});
   void report_error(const std::string& message);
 
  private:

@@ -14,6 +14,8 @@ const char* message_kind_name(MessageKind kind) noexcept {
     case MessageKind::kMessageSync: return "MessageSync";
     case MessageKind::kSyncReply: return "SyncReply";
     case MessageKind::kRendererMessage: return "RendererMessage";
+    case MessageKind::kPostMessage: return "PostMessage";
+    case MessageKind::kPortMessage: return "PortMessage";
   }
   return "unknown";
 }

@@ -10,6 +10,7 @@
 #include "ipc/common/protocol.h"
 #include "transport/buffer.h"
 #include "valence/base/result.h"
+#include "valence/base/unique_fd.h"
 #include "valence/value.h"
 
 namespace valence::ipc {
@@ -20,6 +21,7 @@ struct Message {
   std::string channel;
   ReplyStatus status = ReplyStatus::kOk;
   Value body;  // args as an Array for messages; the result/error for replies
+  std::vector<UniqueFd> fds;  // the frame's descriptors (kPostMessage, kPortMessage)
 };
 
 // Most bytes a channel name may have.

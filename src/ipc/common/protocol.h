@@ -40,9 +40,16 @@ enum class MessageKind : std::uint8_t {
   kSyncReply = 7,
   // main -> child: webContents.send / event.reply (channel, ...args). body: args array.
   kRendererMessage = 8,
+  // Both ways: ipcRenderer.postMessage / webContents.postMessage(channel,
+  // message, [ports]). body: [message, [prefix...]]; the frame's descriptors
+  // are the ports' sockets, one per prefix (ports/transfer.h).
+  kPostMessage = 9,
+  // On a MessagePort's own socket: port.postMessage(message, [ports]). body
+  // and descriptors as kPostMessage; channel empty.
+  kPortMessage = 10,
 };
 
-inline constexpr std::uint8_t kMaxMessageKind = 8;
+inline constexpr std::uint8_t kMaxMessageKind = 10;
 
 const char* message_kind_name(MessageKind kind) noexcept;
 

@@ -1,5 +1,7 @@
 #include "ipc/main/child_host.h"
 
+#include "ports/transfer.h"
+
 #include <signal.h>
 #include <sys/wait.h>
 
@@ -88,7 +90,7 @@ std::string ChildHost::describe() const {
   return "renderer " + std::to_string(contents_->id()) + " (pid " + std::to_string(child_.pid) + ")";
 }
 
-bool ChildHost::send_message(const Message& m) {
+bool ChildHost::send_message(const Message& m, std::vector<UniqueFd> fds) {
   if (!channel_.is_open()) return false;
   auto payload = encode_message(m);
   if (!payload) {
@@ -96,7 +98,21 @@ bool ChildHost::send_message(const Message& m) {
                                   "' to " + describe() + ": " + payload.error().message);
     return false;
   }
-  return channel_.send(static_cast<std::uint8_t>(m.kind), std::move(payload).value());
+  return channel_.send(static_cast<std::uint8_t>(m.kind), std::move(payload).value(),
+                       std::move(fds));
+}
+
+Result<void> ChildHost::post_message(std::string_view channel, Value message,
+                                     const std::vector<std::shared_ptr<MessagePort>>& transfer) {
+  auto packed = ports::pack(nullptr, std::move(message), transfer);
+  if (!packed) return Unexpected{packed.error()};
+  Message m;
+  m.kind = MessageKind::kPostMessage;
+  m.channel = std::string(channel);
+  m.body = std::move(packed->body);
+  if (!send_message(m, std::move(packed->fds)))
+    return make_error(ErrorCode::kDisconnected, "the renderer is gone");
+  return {};
 }
 
 void ChildHost::kill() {
@@ -117,8 +133,8 @@ void ChildHost::on_channel_error(transport::ChannelError error, const std::strin
 }
 
 void ChildHost::on_frame(transport::Frame frame) {
-  if (!frame.fds.empty()) {
-    // No message kind carries descriptors yet (ports will); they are closed here.
+  if (!frame.fds.empty() && frame.kind != static_cast<std::uint8_t>(MessageKind::kPostMessage)) {
+    // Only postMessage carries descriptors (ports); these are closed here.
     bad_message(std::to_string(frame.fds.size()) + " unexpected descriptors with a frame of kind " +
                 std::to_string(frame.kind));
     return;
@@ -129,6 +145,7 @@ void ChildHost::on_frame(transport::Frame frame) {
     return;
   }
   Message m = std::move(message).value();
+  m.fds = std::move(frame.fds);
   if (!hello_done_) {
     if (m.kind != MessageKind::kHello) {
       bad_message(std::string(message_kind_name(m.kind)) + " before Hello");
@@ -155,6 +172,7 @@ void ChildHost::on_frame(transport::Frame frame) {
     case MessageKind::kMessage: handle_message(std::move(m)); return;
     case MessageKind::kInvoke: handle_invoke(std::move(m)); return;
     case MessageKind::kMessageSync: handle_sync(std::move(m)); return;
+    case MessageKind::kPostMessage: handle_post_message(std::move(m)); return;
     default:
       bad_message(std::string("unexpected ") + message_kind_name(m.kind) + " from a renderer");
       return;
@@ -230,6 +248,21 @@ void ChildHost::handle_sync(Message m) {
                    "' returned without setting event.returnValue",
                ReplyStatus::kNoReturnValue);
   }
+}
+
+void ChildHost::handle_post_message(Message m) {
+  auto unpacked = ports::unpack(main_.loop(), std::move(m.body), std::move(m.fds));
+  if (!unpacked) {
+    bad_message("postMessage '" + m.channel + "': " + unpacked.error().message);
+    return;
+  }
+  IpcMainEvent event;
+  event.process_id = child_.pid;
+  event.sender = contents_;
+  event.ports = std::move(unpacked->ports);
+  std::vector<Value> args;
+  args.push_back(std::move(unpacked->data));
+  main_.ipc_main().dispatch_message(event, m.channel, args);
 }
 
 void ChildHost::on_process_exit() {

@@ -43,7 +43,9 @@ class ChildHost final : public transport::Channel::Delegate {
   void start();
   // Encodes and queues a message. False when disconnected or the body
   // cannot be cloned (then reported through IpcMain's error reporter).
-  bool send_message(const Message& m);
+  bool send_message(const Message& m, std::vector<UniqueFd> fds = {});
+  Result<void> post_message(std::string_view channel, Value message,
+                            const std::vector<std::shared_ptr<MessagePort>>& transfer);
   bool connected() const noexcept { return channel_.is_open(); }
   void kill();
   const std::shared_ptr<WebContents>& contents() const noexcept { return contents_; }
@@ -55,6 +57,7 @@ class ChildHost final : public transport::Channel::Delegate {
   void handle_message(Message m);
   void handle_invoke(Message m);
   void handle_sync(Message m);
+  void handle_post_message(Message m);
   void bad_message(const std::string& reason);
   void on_process_exit();
   std::string describe() const;

@@ -18,6 +18,13 @@ bool WebContents::send_values(std::string_view channel, std::vector<Value> args)
   return host_->send_message(m);
 }
 
+Result<void> WebContents::post_message(std::string_view channel, Value message,
+                                       std::vector<std::shared_ptr<MessagePort>> transfer) {
+  if (!host_ || !host_->connected())
+    return make_error(ErrorCode::kDisconnected, "the renderer is gone");
+  return host_->post_message(channel, std::move(message), transfer);
+}
+
 void WebContents::kill() {
   if (host_) host_->kill();
 }

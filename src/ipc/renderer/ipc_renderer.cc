@@ -56,6 +56,11 @@ Result<Value> IpcRenderer::send_sync_values(std::string_view channel, std::vecto
   return connection_->send_sync(channel, std::move(args), timeout_ms);
 }
 
+Result<void> IpcRenderer::post_message(std::string_view channel, Value message,
+                                       std::vector<std::shared_ptr<MessagePort>> transfer) {
+  return connection_->post_message(channel, std::move(message), transfer);
+}
+
 ListenerId IpcRenderer::add_raw_listener(std::string_view channel, Listener listener, bool once) {
   return listeners_.add(channel, std::move(listener), once);
 }
@@ -67,9 +72,11 @@ bool IpcRenderer::remove_listener(std::string_view channel, ListenerId id) {
 void IpcRenderer::remove_all_listeners(std::string_view channel) { listeners_.remove_all(channel); }
 void IpcRenderer::remove_all_listeners() { listeners_.remove_all(); }
 
-std::size_t IpcRenderer::dispatch(std::string_view channel, const std::vector<Value>& args) {
+std::size_t IpcRenderer::dispatch(std::string_view channel, const std::vector<Value>& args,
+                                  std::vector<std::shared_ptr<MessagePort>> ports) {
   IpcRendererEvent event;
   event.sender = this;
+  event.ports = std::move(ports);
   return listeners_.dispatch(channel, [&](Listener& listener) { listener(event, args); });
 }
 

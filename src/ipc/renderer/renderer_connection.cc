@@ -1,5 +1,7 @@
 #include "ipc/renderer/renderer_connection.h"
 
+#include "ports/transfer.h"
+
 #include <unistd.h>
 
 #include <chrono>
@@ -66,6 +68,24 @@ Result<void> RendererConnection::send(MessageKind kind, std::string_view channel
   auto payload = encode_message(m);
   if (!payload) return Unexpected{payload.error()};
   if (!channel_.send(static_cast<std::uint8_t>(kind), std::move(payload).value()))
+    return make_error(ErrorCode::kDisconnected, "not connected to the main process");
+  return {};
+}
+
+Result<void> RendererConnection::post_message(
+    std::string_view channel, Value message,
+    const std::vector<std::shared_ptr<MessagePort>>& transfer) {
+  if (lost_) return make_error(ErrorCode::kDisconnected, "not connected to the main process");
+  auto packed = ports::pack(nullptr, std::move(message), transfer);
+  if (!packed) return Unexpected{packed.error()};
+  Message m;
+  m.kind = MessageKind::kPostMessage;
+  m.channel = std::string(channel);
+  m.body = std::move(packed->body);
+  auto payload = encode_message(m);
+  if (!payload) return Unexpected{payload.error()};
+  if (!channel_.send(static_cast<std::uint8_t>(m.kind), std::move(payload).value(),
+                     std::move(packed->fds)))
     return make_error(ErrorCode::kDisconnected, "not connected to the main process");
   return {};
 }
@@ -168,6 +188,7 @@ Result<Message> RendererConnection::wait_for(MessageKind kind, std::uint64_t req
       return make_error(ErrorCode::kDisconnected, "the main process went away: " + frame.error().message);
     }
     auto m = decode_message(frame->kind, frame->payload.span());
+    if (m) m->fds = std::move(frame->fds);
     if (!m) {
       blocking_ = false;
       channel_.close();
@@ -185,12 +206,13 @@ Result<Message> RendererConnection::wait_for(MessageKind kind, std::uint64_t req
 
 void RendererConnection::on_frame(transport::Frame frame) {
   auto m = decode_message(frame.kind, frame.payload.span());
-  if (!m || !frame.fds.empty()) {
+  if (!m || (!frame.fds.empty() && m->kind != MessageKind::kPostMessage)) {
     channel_.close();
     lost(m ? "unexpected descriptors from the main process"
            : "bad message from the main process: " + m.error().message);
     return;
   }
+  m->fds = std::move(frame.fds);
   if (!stash_.empty() || blocking_) {
     stash_.push_back(std::move(m).value());
     schedule_drain();
@@ -249,6 +271,18 @@ void RendererConnection::handle(Message m) {
     }
     case MessageKind::kSyncReply:
       return;  // the answer to a sendSync that timed out
+    case MessageKind::kPostMessage: {
+      auto unpacked = ports::unpack(loop_, std::move(m.body), std::move(m.fds));
+      if (!unpacked) {
+        owner_.report_error("postMessage '" + m.channel + "' from the main process: " +
+                            unpacked.error().message);
+        return;
+      }
+      std::vector<Value> args;
+      args.push_back(std::move(unpacked->data));
+      owner_.dispatch(m.channel, args, std::move(unpacked->ports));
+      return;
+    }
     default:
       owner_.report_error(std::string("unexpected ") + message_kind_name(m.kind) +
                           " from the main process");

@@ -31,6 +31,8 @@ class RendererConnection final : public transport::Channel::Delegate {
                     std::uint64_t request_id = 0);
   Future<Value> invoke(std::string_view channel, std::vector<Value> args);
   Result<Value> send_sync(std::string_view channel, std::vector<Value> args, int timeout_ms);
+  Result<void> post_message(std::string_view channel, Value message,
+                            const std::vector<std::shared_ptr<MessagePort>>& transfer);
 
   void on_frame(transport::Frame frame) override;
   void on_channel_error(transport::ChannelError error, const std::string& detail) override;

@@ -1,0 +1,70 @@
+#include "ports/transfer.h"
+
+#include "ports/port_channel.h"
+#include "transport/socket_posix.h"
+#include "valence/codec.h"
+
+namespace valence::ports {
+namespace {
+// How long a port's queued outgoing messages may take to leave before it is
+// transferred (they must go first, on the port's own socket).
+constexpr int kTransferFlushMs = 1000;
+}  // namespace
+
+Result<PackedTransfer> pack(const MessagePort* source, Value message,
+                            const std::vector<std::shared_ptr<MessagePort>>& transfer) {
+  PackedTransfer out;
+  if (!transfer.empty()) {
+    VALENCE_RETURN_IF_ERROR(MessagePort::check_transfer(source, transfer));
+    // Nothing may change when the message cannot be cloned.
+    codec::EncodeOptions options;
+    options.form = codec::Form::kValence;
+    options.root_name = "message";
+    auto probe = codec::encode(message, options);
+    if (!probe) return Unexpected{probe.error()};
+    for (std::size_t i = 0; i < transfer.size(); ++i) {
+      auto ready = MessagePort::prepare_transfer(*transfer[i]);
+      if (!ready)
+        return make_error(ErrorCode::kCloneError, "DataCloneError: port at index " +
+                                                      std::to_string(i) + " cannot be transferred now: " +
+                                                      ready.error().message);
+    }
+  }
+  std::vector<Value> prefixes;
+  for (const auto& port : transfer) {
+    auto taken = MessagePort::take_for_transfer(*port);
+    prefixes.push_back(Value(ArrayBuffer(Bytes(taken.prefix.data(), taken.prefix.size()))));
+    out.fds.push_back(std::move(taken.socket));
+  }
+  out.body = Value::array({});
+  out.body.get_array().push_back(std::move(message));
+  out.body.get_array().push_back(Value::array(std::move(prefixes)));
+  return out;
+}
+
+Result<UnpackedTransfer> unpack(EventLoop& loop, Value body, std::vector<UniqueFd> fds) {
+  Array* parts = body.get_if_array();
+  if (!parts || parts->length() != 2 || parts->items().size() != 2 || !parts->items()[1].is_array())
+    return make_error(ErrorCode::kBadMessage, "a posted message must be [message, [prefix...]]");
+  const Array& prefixes = parts->items()[1].get_array();
+  if (prefixes.length() != fds.size() || prefixes.items().size() != fds.size())
+    return make_error(ErrorCode::kBadMessage, std::to_string(fds.size()) + " port descriptors for " +
+                                                  std::to_string(prefixes.length()) + " ports");
+  for (std::size_t i = 0; i < fds.size(); ++i) {
+    if (!prefixes.items()[i].is_array_buffer())
+      return make_error(ErrorCode::kBadMessage, "port " + std::to_string(i) + " has no prefix buffer");
+    if (!transport::is_connected_unix_stream(fds[i].get()))
+      return make_error(ErrorCode::kBadMessage,
+                        "port " + std::to_string(i) + " is not a connected AF_UNIX stream socket");
+  }
+  UnpackedTransfer out;
+  for (std::size_t i = 0; i < fds.size(); ++i) {
+    auto port = MessagePort::adopt(loop, std::move(fds[i]));
+    MessagePort::inject_prefix(*port, prefixes.items()[i].get_array_buffer().bytes().span());
+    out.ports.push_back(std::move(port));
+  }
+  out.data = std::move(parts->mutable_items()[0]);
+  return out;
+}
+
+}  // namespace valence::ports
