@@ -3,16 +3,21 @@
 #  1. the IPC tutorial's patterns between a C++ main process and a native C++
 #     child in the renderer's place (send/on, invoke/handle, event.reply,
 #     sendSync/returnValue, webContents.send with a reply);
-#  2. a rich value sent from C++ to a real Node.js process over Node's IPC
+#  2. renderer to renderer: main as a broker, then a MessageChannelMain whose
+#     ports let two children talk directly;
+#  3. a rich value sent from C++ to a real Node.js process over Node's IPC
 #     channel and back (V8's wire format).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/deps.sh build test
 build="${VALENCE_BUILD_DIR:-build}"
 cmake -S . -B "$build" -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
-cmake --build "$build" -j"$(nproc)" --target ipc_patterns codec_roundtrip
+cmake --build "$build" -j"$(nproc)" --target ipc_patterns renderer_to_renderer codec_roundtrip
 echo "== 1. IPC patterns: C++ main process <-> C++ child process =="
 "$build/examples/ipc_patterns/ipc_patterns"
 echo
-echo "== 2. Values: C++ <-> Node.js over Node's advanced IPC channel =="
+echo "== 2. Renderer to renderer: brokered, then over a MessagePort =="
+"$build/examples/renderer_to_renderer/renderer_to_renderer"
+echo
+echo "== 3. Values: C++ <-> Node.js over Node's advanced IPC channel =="
 "$build/examples/codec_roundtrip/codec_roundtrip"
