@@ -8,6 +8,7 @@
 
 #include <cstdint>
 #include <cstdlib>
+#include <memory>
 #include <new>
 #include <string>
 #include <type_traits>
@@ -15,6 +16,8 @@
 #include <variant>
 
 namespace valence {
+
+class Value;  // valence/value.h; base only holds it by pointer
 
 // Error kinds. The first four follow KJ's taxonomy; the rest are IPC-specific.
 enum class ErrorCode : std::uint8_t {
@@ -35,6 +38,10 @@ const char* error_code_name(ErrorCode code) noexcept;
 struct Error {
   ErrorCode code = ErrorCode::kFailed;
   std::string message;
+  // The JS Error that crossed a process boundary intact (name via its
+  // prototype, message, stack, cause), when there was one: an invoke's
+  // handler error, for example.
+  std::shared_ptr<const Value> remote{};
 
   friend bool operator==(const Error&, const Error&) = default;
 };

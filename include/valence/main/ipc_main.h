@@ -98,6 +98,23 @@ class IpcMainInvokeEvent {
   std::shared_ptr<WebContents> sender;
 };
 
+// Thrown (or returned as an error's `remote`) by a handler to reject an
+// invoke with a complete JS Error: prototype, message, stack and cause reach
+// the renderer intact.
+class HandlerError : public std::exception {
+ public:
+  explicit HandlerError(ErrorValue error) : error_(std::make_shared<Value>(std::move(error))) {
+    const ErrorValue& e = error_->get_error();
+    what_ = e.message ? e.message->utf8() : error_prototype_name(e.prototype);
+  }
+  const char* what() const noexcept override { return what_.c_str(); }
+  const std::shared_ptr<const Value>& error() const noexcept { return error_; }
+
+ private:
+  std::shared_ptr<const Value> error_;
+  std::string what_;
+};
+
 // What a handler produced: a value, or an error for the renderer.
 using HandlerResult = Future<Value>;
 
@@ -234,6 +251,9 @@ IpcMain::Handler IpcMain::wrap_handler(F&& f) {
       auto r = detail::typed_call(fn, event, args);
       if (!r) return HandlerResult::ready(Unexpected{r.error()});
       return detail::to_handler_result(std::move(r).value());
+    } catch (const HandlerError& e) {
+      Error error{ErrorCode::kHandlerRejected, e.what(), e.error()};
+      return HandlerResult::ready(Unexpected{std::move(error)});
     } catch (const std::exception& e) {
       return HandlerResult::ready(make_error(ErrorCode::kHandlerRejected, e.what()));
     }

@@ -86,6 +86,8 @@ class IpcRenderer {
 
   // ipcRenderer.invoke. Rejects with kHandlerRejected ("Error invoking remote
   // method 'ch': Error: <message>"), kNoHandler, kCloneError or kDisconnected.
+  // A handler's error arrives intact in Error::remote (an ErrorValue with
+  // prototype, message, stack and cause).
   template <class... A>
   Future<Value> invoke(std::string_view channel, A&&... args) {
     return invoke_values(channel, detail::pack_args(std::forward<A>(args)...));

@@ -219,7 +219,8 @@ void ChildHost::handle_invoke(Message m) {
     }
     reply.status = r.error().code == ErrorCode::kNoHandler ? ReplyStatus::kNoHandler
                                                            : ReplyStatus::kError;
-    reply.body = error_body(r.error().message);
+    const auto& remote = r.error().remote;
+    reply.body = remote && remote->is_error() ? remote->clone() : error_body(r.error().message);
     (*h)->send_message(reply);
   });
 }

@@ -124,9 +124,14 @@ Result<Value> RendererConnection::invoke_result(const std::string& channel, Mess
     case ReplyStatus::kNoReturnValue: {
       ErrorCode code = reply.status == ReplyStatus::kNoHandler ? ErrorCode::kNoHandler
                                                                : ErrorCode::kHandlerRejected;
-      if (options_.raw_invoke_errors) return make_error(code, error_message(reply.body));
-      return make_error(code, "Error invoking remote method '" + channel + "': " +
-                                  error_to_string(reply.body));
+      Error error{code,
+                  options_.raw_invoke_errors
+                      ? error_message(reply.body)
+                      : "Error invoking remote method '" + channel + "': " +
+                            error_to_string(reply.body),
+                  nullptr};
+      if (reply.body.is_error()) error.remote = std::make_shared<const Value>(std::move(reply.body));
+      return Unexpected{std::move(error)};
     }
   }
   return make_error(ErrorCode::kBadMessage, "bad reply status");
