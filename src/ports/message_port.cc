@@ -8,6 +8,11 @@
 #include "transport/socket_posix.h"
 
 namespace valence {
+namespace {
+// How long a port's queued outgoing messages may take to leave before it is
+// transferred (they must go first, on the port's own socket).
+constexpr int kTransferFlushMs = 1000;
+}  // namespace
 
 std::shared_ptr<MessagePort> MessagePort::adopt(EventLoop& loop, UniqueFd socket) {
   return std::shared_ptr<MessagePort>(new MessagePort(loop, std::move(socket)));
@@ -51,7 +56,7 @@ Result<void> MessagePort::check_transfer(const MessagePort* source,
 
 Result<void> MessagePort::prepare_transfer(MessagePort& port) {
   auto& channel = port.channel_->channel();
-  if (channel.queued_bytes() > 0) VALENCE_RETURN_IF_ERROR(channel.flush_blocking(1000));
+  if (channel.queued_bytes() > 0) VALENCE_RETURN_IF_ERROR(channel.flush_blocking(kTransferFlushMs));
   if (!channel.can_take_unparsed())
     return make_error(ErrorCode::kOverloaded, "a message carrying ports is arriving on it");
   return {};

@@ -5,12 +5,6 @@
 #include "valence/codec.h"
 
 namespace valence::ports {
-namespace {
-// How long a port's queued outgoing messages may take to leave before it is
-// transferred (they must go first, on the port's own socket).
-constexpr int kTransferFlushMs = 1000;
-}  // namespace
-
 Result<PackedTransfer> pack(const MessagePort* source, Value message,
                             const std::vector<std::shared_ptr<MessagePort>>& transfer) {
   PackedTransfer out;
