@@ -1,5 +1,7 @@
 #include "valence/renderer/ipc_renderer.h"
 
+#include <fcntl.h>
+
 #include <cstdio>
 #include <cstdlib>
 #include <string>
@@ -26,9 +28,13 @@ Result<std::unique_ptr<IpcRenderer>> IpcRenderer::connect(EventLoop& loop,
   if (!end || *end || fd < 0 || fd > 65535)
     return make_error(ErrorCode::kFailed, std::string("VALENCE_IPC_FD is not a descriptor: ") + fd_text);
   std::string token_copy(token);
-  // Not inherited by this process's own children.
+  // Neither the variables nor the descriptor reach this process's own children.
   ::unsetenv("VALENCE_IPC_FD");
   ::unsetenv("VALENCE_IPC_TOKEN");
+  int flags = ::fcntl(static_cast<int>(fd), F_GETFD);
+  if (flags < 0)
+    return make_error(ErrorCode::kFailed, "VALENCE_IPC_FD " + std::to_string(fd) + " is not open");
+  ::fcntl(static_cast<int>(fd), F_SETFD, flags | FD_CLOEXEC);
   return connect_socket(loop, UniqueFd(static_cast<int>(fd)), std::move(token_copy), options);
 }
 
