@@ -1,0 +1,228 @@
+// Channel edge cases: send limits, descriptors where none are accepted,
+// garbage, EOF mid-frame, flush_blocking / read_frame_blocking with
+// timeouts, and a delegate that destroys the channel from its callbacks.
+#include <gtest/gtest.h>
+#include <sys/eventfd.h>
+
+#include <thread>
+
+#include "channel_test_util.h"
+
+namespace valence::transport::test {
+namespace {
+
+TEST_F(ChannelTest, SendLimits) {
+  auto [sa, sb] = socket_pair();
+  Recorder ra;
+  ChannelOptions options;
+  options.limits.max_payload = 1000;
+  Channel a(*loop, std::move(sa), ra, options);
+  a.start();
+  EXPECT_TRUE(a.send(1, make_payload(1, 1000)));
+  EXPECT_FALSE(a.send(1, make_payload(1, 1001)));
+  ASSERT_TRUE(ra.error.has_value());
+  EXPECT_EQ(*ra.error, ChannelError::kOverloaded);
+  EXPECT_EQ(ra.detail, "a frame of 1001 bytes exceeds the limit of 1000");
+
+  auto [sc, sd] = socket_pair();
+  Recorder rc;
+  Channel c(*loop, std::move(sc), rc);
+  std::vector<UniqueFd> fds;
+  for (int i = 0; i < 65; ++i) fds.emplace_back(::eventfd(0, EFD_CLOEXEC));
+  EXPECT_FALSE(c.send(1, make_payload(1, 10), std::move(fds)));
+  ASSERT_TRUE(rc.error.has_value());
+  EXPECT_EQ(*rc.error, ChannelError::kTooManyFds);
+  EXPECT_EQ(rc.detail, "a frame may carry at most 64 descriptors");
+}
+
+TEST_F(ChannelTest, AChannelThatAcceptsNoDescriptorsFailsOnTheFirst) {
+  int before = count_open_fds();
+  {
+    auto [sa, sb] = socket_pair();
+    Recorder ra, rb;
+    ChannelOptions options;
+    options.accept_fds = false;
+    Channel a(*loop, std::move(sa), ra), b(*loop, std::move(sb), rb, options);
+    a.start();
+    b.start();
+    std::vector<UniqueFd> fds;
+    fds.emplace_back(::eventfd(0, EFD_CLOEXEC));
+    ASSERT_TRUE(a.send(2, make_payload(2, 10), std::move(fds)));
+    ASSERT_TRUE(run_until(*loop, [&] { return rb.error.has_value(); }));
+    EXPECT_EQ(*rb.error, ChannelError::kTooManyFds);
+    EXPECT_EQ(rb.detail, "the peer sent 1 descriptors on a channel that accepts none");
+    for (const auto& f : rb.frames) EXPECT_TRUE(f.fds.empty());
+    EXPECT_FALSE(b.is_open());
+  }
+  EXPECT_EQ(count_open_fds(), before);
+}
+
+TEST_F(ChannelTest, GarbageIsMalformed) {
+  auto [sa, sb] = socket_pair();
+  Recorder rb;
+  Channel b(*loop, std::move(sb), rb);
+  b.start();
+  std::string text = "GARBAGE! and more";
+  write_all(sa.get(), reinterpret_cast<const std::uint8_t*>(text.data()), text.size());
+  ASSERT_TRUE(run_until(*loop, [&] { return rb.error.has_value(); }));
+  EXPECT_EQ(*rb.error, ChannelError::kMalformed);
+  EXPECT_EQ(rb.detail, "frame header version 71 (expected 1): not a valence peer, or corrupt data");
+}
+
+struct EofCase {
+  const char* name;
+  std::size_t declared, present;  // of a partial frame after two whole ones
+  ChannelError error;             // a clean EOF disconnects; one mid-frame is malformed data
+  const char* detail;
+};
+void PrintTo(const EofCase& c, std::ostream* os) { *os << c.name; }
+
+class ChannelEof : public ChannelTest, public ::testing::WithParamInterface<EofCase> {};
+
+TEST_P(ChannelEof, ReportsTheEndWithTheUnreadCount) {
+  auto [sa, sb] = socket_pair();
+  Recorder rb;
+  Channel b(*loop, std::move(sb), rb);
+  b.start();
+  // Two whole frames, then the partial one, then EOF.
+  for (std::uint8_t k = 1; k <= 2; ++k) {
+    auto whole = raw_frame(k, 16, 16);
+    write_all(sa.get(), whole.data(), whole.size());
+  }
+  if (GetParam().declared > 0 || GetParam().present > 0) {
+    auto partial = raw_frame(3, GetParam().declared, GetParam().present);
+    write_all(sa.get(), partial.data(), partial.size());
+  }
+  sa.reset();
+  ASSERT_TRUE(run_until(*loop, [&] { return rb.error.has_value(); }));
+  EXPECT_EQ(rb.frames.size(), 2u);
+  EXPECT_EQ(*rb.error, GetParam().error);
+  EXPECT_EQ(rb.detail, GetParam().detail);
+  EXPECT_EQ(rb.error_calls, 1);
+}
+
+INSTANTIATE_TEST_SUITE_P(
+    Cases, ChannelEof,
+    ::testing::Values(
+        EofCase{"clean", 0, 0, ChannelError::kDisconnected, "the peer closed the connection"},
+        EofCase{"mid_frame", 100, 40, ChannelError::kMalformed,
+                "the peer closed the connection in the middle of a frame (48 bytes unread)"},
+        EofCase{"mid_large_frame", 1 << 20, 100000, ChannelError::kMalformed,
+                "the peer closed the connection in the middle of a frame (100008 bytes unread)"}),
+    [](const auto& tp) { return std::string(tp.param.name); });
+
+TEST_F(ChannelTest, ReadFrameBlockingTimesOutThenReads) {
+  auto [sa, sb] = socket_pair();
+  Recorder rb;
+  Channel b(*loop, std::move(sb), rb);
+  auto t0 = Clock::now();
+  auto r = b.read_frame_blocking(150);
+  ASSERT_FALSE(r.has_value());
+  EXPECT_EQ(r.error().code, ErrorCode::kTimedOut);
+  EXPECT_EQ(r.error().message, "timed out waiting for a frame");
+  EXPECT_GE(Clock::now() - t0, 140ms);
+  // A frame written later from another thread is read by the waiting call.
+  std::thread writer([fd = sa.get()] {
+    std::this_thread::sleep_for(50ms);  // so that the read below really waits
+    auto bytes = raw_frame(6, 300 * 1024, 300 * 1024);
+    write_all(fd, bytes.data(), bytes.size());
+  });
+  auto frame = b.read_frame_blocking(30000);
+  writer.join();
+  ASSERT_TRUE(frame.has_value()) << frame.error().message;
+  EXPECT_EQ(frame->kind, 6);
+  EXPECT_EQ(frame->payload.size(), 300u * 1024);
+  // EOF: kDisconnected, and the delegate hears of it.
+  sa.reset();
+  auto eof = b.read_frame_blocking(30000);
+  ASSERT_FALSE(eof.has_value());
+  EXPECT_EQ(eof.error().code, ErrorCode::kDisconnected);
+  ASSERT_TRUE(rb.error.has_value());
+  EXPECT_EQ(*rb.error, ChannelError::kDisconnected);
+  EXPECT_FALSE(b.is_open());
+  EXPECT_TRUE(rb.frames.empty());
+}
+
+TEST_F(ChannelTest, FlushBlockingTimesOutThenCompletesWhenThePeerReads) {
+  auto [sa, sb] = socket_pair();  // sb is read raw, by a thread, later
+  Recorder ra;
+  Channel a(*loop, std::move(sa), ra);
+  constexpr std::size_t kSize = std::size_t{16} << 20;
+  ASSERT_TRUE(a.send(1, make_payload(3, kSize)));
+  auto t0 = Clock::now();
+  auto r = a.flush_blocking(150);
+  ASSERT_FALSE(r.has_value());
+  EXPECT_EQ(r.error().code, ErrorCode::kTimedOut);
+  EXPECT_EQ(r.error().message, "timed out writing");
+  EXPECT_GE(Clock::now() - t0, 140ms);
+  EXPECT_GT(a.queued_bytes(), 0u);
+  std::size_t got = 0;
+  std::thread reader([&, fd = sb.get()] {
+    (void)set_nonblocking(fd, false);
+    std::vector<char> buf(1 << 20);
+    while (got < kSize + kFrameHeaderSize) {
+      ssize_t n = ::read(fd, buf.data(), buf.size());
+      if (n <= 0) break;
+      got += static_cast<std::size_t>(n);
+    }
+  });
+  auto done = a.flush_blocking(60000);
+  reader.join();
+  ASSERT_TRUE(done.has_value()) << done.error().message;
+  EXPECT_EQ(a.queued_bytes(), 0u);
+  EXPECT_EQ(got, kSize + kFrameHeaderSize);
+  EXPECT_FALSE(ra.error);
+}
+
+TEST_F(ChannelTest, TheDelegateMayDestroyTheChannelInOnFrame) {
+  auto [sa, sb] = socket_pair();
+  Recorder ra, rb;
+  Channel a(*loop, std::move(sa), ra);
+  auto b = std::make_unique<Channel>(*loop, std::move(sb), rb);
+  rb.frame_hook = [&](Frame&) {
+    if (rb.frames.size() == 3) b.reset();
+  };
+  a.start();
+  b->start();
+  for (std::uint32_t i = 0; i < 10; ++i) ASSERT_TRUE(a.send(1, make_payload(i, 100)));
+  ASSERT_TRUE(run_until(*loop, [&] { return b == nullptr; }));
+  run_briefly(*loop);
+  EXPECT_EQ(rb.frames.size(), 3u);
+  EXPECT_EQ(rb.error_calls, 0);
+  // The other end sees the close.
+  ASSERT_TRUE(run_until(*loop, [&] { return ra.error.has_value(); }));
+  EXPECT_EQ(*ra.error, ChannelError::kDisconnected);
+}
+
+TEST_F(ChannelTest, TheDelegateMayDestroyTheChannelInOnChannelError) {
+  auto [sa, sb] = socket_pair();
+  Recorder rb;
+  auto b = std::make_unique<Channel>(*loop, std::move(sb), rb);
+  rb.error_hook = [&] { b.reset(); };
+  b->start();
+  auto whole = raw_frame(1, 4, 4);
+  write_all(sa.get(), whole.data(), whole.size());
+  auto bad = raw_frame(1, 4, 4);
+  bad[5] = 9;
+  write_all(sa.get(), bad.data(), bad.size());
+  ASSERT_TRUE(run_until(*loop, [&] { return b == nullptr; }));
+  run_briefly(*loop);
+  EXPECT_EQ(rb.frames.size(), 1u);
+  EXPECT_EQ(rb.error_calls, 1);
+  EXPECT_EQ(*rb.error, ChannelError::kMalformed);
+}
+
+TEST_F(ChannelTest, DestroyingAChannelWithQueuedFramesCallsNothing) {
+  auto [sa, sb] = socket_pair();
+  Recorder ra;
+  {
+    Channel a(*loop, std::move(sa), ra);
+    a.start();
+    ASSERT_TRUE(a.send(1, make_payload(1, 100)));
+  }
+  run_briefly(*loop);  // the posted flush must not touch the dead channel
+  EXPECT_EQ(ra.error_calls, 0);
+}
+
+}  // namespace
+}  // namespace valence::transport::test

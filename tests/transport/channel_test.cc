@@ -1,0 +1,236 @@
+// Channel over real socketpairs and the epoll loop, in one process: many
+// frames in order, a 300 MiB frame both ways, descriptor passing and
+// closing, and the slow-reader policy. (channel_edge_test.cc: limits, EOF,
+// the blocking calls, and delegates that destroy the channel.)
+#include <fcntl.h>
+#include <gtest/gtest.h>
+#include <sys/eventfd.h>
+
+#include "channel_test_util.h"
+
+namespace valence::transport::test {
+namespace {
+
+TEST_F(ChannelTest, ManyFramesInOrderBothWays) {
+  auto [sa, sb] = socket_pair();
+  Recorder ra, rb;
+  Channel a(*loop, std::move(sa), ra), b(*loop, std::move(sb), rb);
+  a.start();
+  b.start();
+  constexpr std::uint32_t kFrames = 20000;
+  for (std::uint32_t i = 0; i < kFrames; ++i) {
+    ASSERT_TRUE(a.send(static_cast<std::uint8_t>(i % 200 + 1), make_payload(i, i % 300)));
+    ASSERT_TRUE(b.send(static_cast<std::uint8_t>(i % 100 + 1), make_payload(i + 1, i % 500)));
+  }
+  ASSERT_TRUE(run_until(*loop, [&] { return ra.frames.size() == kFrames && rb.frames.size() == kFrames; }))
+      << ra.frames.size() << " / " << rb.frames.size();
+  for (std::uint32_t i = 0; i < kFrames; ++i) {
+    ASSERT_EQ(rb.frames[i].kind, i % 200 + 1) << i;
+    ASSERT_TRUE(payload_matches(rb.frames[i].payload, i, i % 300)) << i;
+    ASSERT_EQ(ra.frames[i].kind, i % 100 + 1) << i;
+    ASSERT_TRUE(payload_matches(ra.frames[i].payload, i + 1, i % 500)) << i;
+  }
+  EXPECT_FALSE(ra.error);
+  EXPECT_FALSE(rb.error);
+  EXPECT_EQ(a.queued_bytes(), 0u);
+}
+
+void fill_words(Buffer& b, std::uint64_t seed) {
+  std::uint64_t x = seed;
+  std::size_t words = b.size() / 8;
+  for (std::size_t i = 0; i < words; ++i) {
+    x = x * 6364136223846793005ull + 1442695040888963407ull;
+    std::memcpy(b.data() + i * 8, &x, 8);
+  }
+}
+
+TEST_F(ChannelTest, A300MiBFrameBothWaysWithoutBlockingTheLoop) {
+  constexpr std::size_t kSize = std::size_t{300} << 20;
+  auto [sa, sb] = socket_pair();
+  Recorder ra, rb;
+  Channel a(*loop, std::move(sa), ra), b(*loop, std::move(sb), rb);
+  a.start();
+  b.start();
+  // b echoes the frame back as it came (the buffer moves, no copy).
+  rb.frame_hook = [&](Frame& f) { ASSERT_TRUE(b.send(f.kind, std::move(f.payload))); };
+
+  // A ticking timer: the longest gap between ticks is how long the loop was
+  // held at once while the 600 MiB moved.
+  int ticks = 0;
+  auto last = Clock::now();
+  Clock::duration longest{};
+  Timer timer;
+  std::function<void()> tick = [&] {
+    auto now = Clock::now();
+    longest = std::max(longest, now - last);
+    last = now;
+    ++ticks;
+    timer = loop->add_timer(5ms, [&] { tick(); });
+  };
+  {
+    Buffer payload(kSize);
+    fill_words(payload, 42);
+    auto t0 = Clock::now();
+    ASSERT_TRUE(a.send(9, std::move(payload)));
+    EXPECT_LT(Clock::now() - t0, 100ms) << "send() must only queue";
+  }
+  last = Clock::now();
+  tick();
+  auto started = Clock::now();
+  ASSERT_TRUE(run_until(*loop, [&] { return ra.frames.size() == 1 || ra.error || rb.error; }, 60s))
+      << "600 MiB did not move within 60 s";
+  auto round_trip = std::chrono::duration_cast<std::chrono::milliseconds>(Clock::now() - started);
+  RecordProperty("round_trip_ms", static_cast<int>(round_trip.count()));
+  timer.reset();
+  ASSERT_FALSE(ra.error) << ra.detail;
+  ASSERT_FALSE(rb.error) << rb.detail;
+  ASSERT_EQ(rb.frames.size(), 1u);
+  ASSERT_EQ(ra.frames.size(), 1u);
+  EXPECT_EQ(ra.frames[0].kind, 9);
+  ASSERT_EQ(ra.frames[0].payload.size(), kSize);
+  {
+    Buffer want(kSize);
+    fill_words(want, 42);
+    EXPECT_EQ(std::memcmp(want.data(), ra.frames[0].payload.data(), kSize), 0);
+  }
+  EXPECT_GE(ticks, 3);
+  EXPECT_LT(longest, 1s) << "the loop was held for "
+                         << std::chrono::duration_cast<std::chrono::milliseconds>(longest).count()
+                         << " ms at once";
+}
+
+TEST_F(ChannelTest, PassesDescriptorsThatWorkOnTheOtherSide) {
+  auto [sa, sb] = socket_pair();
+  Recorder ra, rb;
+  Channel a(*loop, std::move(sa), ra), b(*loop, std::move(sb), rb);
+  a.start();
+  b.start();
+  int p[2];
+  ASSERT_EQ(::pipe2(p, O_CLOEXEC), 0);
+  UniqueFd pipe_read(p[0]);
+  UniqueFd event(::eventfd(0, EFD_CLOEXEC));
+  int event_number = event.get();
+  std::vector<UniqueFd> fds;
+  fds.emplace_back(p[1]);
+  fds.emplace_back(::dup(event.get()));
+  ASSERT_TRUE(a.send(3, make_payload(1, 10), std::move(fds)));
+  ASSERT_TRUE(a.send(4, make_payload(2, 10)));
+  ASSERT_TRUE(run_until(*loop, [&] { return rb.frames.size() == 2; }));
+  ASSERT_EQ(rb.frames[0].fds.size(), 2u);
+  EXPECT_TRUE(rb.frames[1].fds.empty());
+  for (auto& fd : rb.frames[0].fds) {
+    EXPECT_TRUE(::fcntl(fd.get(), F_GETFD) & FD_CLOEXEC) << "received descriptors are close-on-exec";
+    EXPECT_NE(fd.get(), event_number);
+  }
+  // The pipe's write end works: what is written comes out of our read end.
+  ASSERT_EQ(::write(rb.frames[0].fds[0].get(), "ping", 4), 4);
+  char buf[8] = {};
+  ASSERT_EQ(::read(pipe_read.get(), buf, sizeof buf), 4);
+  EXPECT_STREQ(buf, "ping");
+  // The eventfd is the same object.
+  std::uint64_t one = 1, got = 0;
+  ASSERT_EQ(::write(rb.frames[0].fds[1].get(), &one, 8), 8);
+  ASSERT_EQ(::read(event.get(), &got, 8), 8);
+  EXPECT_EQ(got, 1u);
+  // Dropping the frame closes the received write end: the pipe reports EOF.
+  rb.frames.clear();
+  EXPECT_EQ(::read(pipe_read.get(), buf, sizeof buf), 0);
+}
+
+TEST_F(ChannelTest, EveryReceivedDescriptorIsClosedWithItsFrame) {
+  int before = count_open_fds();
+  {
+    auto [sa, sb] = socket_pair();
+    Recorder ra, rb;
+    Channel a(*loop, std::move(sa), ra), b(*loop, std::move(sb), rb);
+    a.start();
+    b.start();
+    std::size_t received = 0;
+    rb.frame_hook = [&](Frame& f) {
+      received += f.fds.size();
+      rb.frames.clear();  // dropped at once
+    };
+    for (int i = 0; i < 50; ++i) {
+      std::vector<UniqueFd> fds;
+      for (int k = 0; k < 3; ++k) fds.emplace_back(::eventfd(0, EFD_CLOEXEC));
+      ASSERT_TRUE(a.send(1, make_payload(static_cast<std::uint32_t>(i), 100), std::move(fds)));
+    }
+    ASSERT_TRUE(run_until(*loop, [&] { return received == 150; })) << received;
+    EXPECT_EQ(count_open_fds(), before + 2) << "only the socket pair is open";
+  }
+  EXPECT_EQ(count_open_fds(), before);
+}
+
+TEST_F(ChannelTest, DescriptorsOfAnIncompleteFrameAreClosedWithTheChannel) {
+  int before = count_open_fds();
+  {
+    auto [sa, sb] = socket_pair();
+    Recorder rb;
+    auto b = std::make_unique<Channel>(*loop, std::move(sb), rb);
+    b->start();
+    // A frame declaring 2 descriptors, sent with half its payload.
+    auto bytes = raw_frame(1, 100, 50);
+    write_frame_header(bytes.data(), 100, 1, 2);
+    UniqueFd e1(::eventfd(0, EFD_CLOEXEC)), e2(::eventfd(0, EFD_CLOEXEC));
+    int fds[2] = {e1.get(), e2.get()};
+    iovec iov{bytes.data(), bytes.size()};
+    auto sent = send_some(sa.get(), std::span<const iovec>(&iov, 1), fds);
+    ASSERT_TRUE(sent.has_value());
+    ASSERT_EQ(sent->bytes, bytes.size());
+    e1.reset();
+    e2.reset();
+    // Wait until b has read the bytes (and so holds the descriptors).
+    ASSERT_TRUE(run_until(*loop, [&] { return count_open_fds() == before + 4; }))
+        << count_open_fds() - before;
+    b.reset();
+    EXPECT_TRUE(rb.frames.empty());
+    EXPECT_EQ(count_open_fds(), before + 1);  // sa only
+  }
+  EXPECT_EQ(count_open_fds(), before);
+}
+
+TEST_F(ChannelTest, ASlowReaderMakesSendFailWithOverloaded) {
+  auto [sa, sb] = socket_pair();  // sb is never read
+  Recorder ra;
+  ChannelOptions options;
+  options.max_queued_bytes = std::size_t{1} << 20;
+  Channel a(*loop, std::move(sa), ra, options);
+  a.start();
+  constexpr std::size_t kFrame = 64 * 1024;
+  std::size_t accepted = 0, max_queued = 0;
+  int sends = 0;
+  for (; sends < 10000; ++sends) {
+    if (!a.send(1, make_payload(1, kFrame))) break;
+    accepted += kFrame;
+    max_queued = std::max(max_queued, a.queued_bytes());
+    loop->run_once(0ms);
+  }
+  ASSERT_LT(sends, 10000) << "send() never failed";
+  ASSERT_TRUE(ra.error.has_value());
+  EXPECT_EQ(*ra.error, ChannelError::kOverloaded);
+  EXPECT_EQ(ra.detail.rfind("the peer is not reading: ", 0), 0u) << ra.detail;
+  EXPECT_EQ(ra.error_calls, 1);
+  // Bounded: the queue limit plus one frame, plus what the kernel buffers.
+  EXPECT_LE(max_queued, options.max_queued_bytes + kFrame + kFrameHeaderSize);
+  EXPECT_LE(accepted, options.max_queued_bytes + (std::size_t{16} << 20));
+  EXPECT_FALSE(a.is_open());
+  EXPECT_EQ(a.queued_bytes(), 0u);
+  EXPECT_FALSE(a.send(1, make_payload(1, 10)));
+}
+
+TEST_F(ChannelTest, OneFrameLargerThanTheQueueLimitIsAcceptedWhenTheQueueIsEmpty) {
+  auto [sa, sb] = socket_pair();
+  Recorder ra, rb;
+  ChannelOptions options;
+  options.max_queued_bytes = std::size_t{1} << 20;
+  Channel a(*loop, std::move(sa), ra, options), b(*loop, std::move(sb), rb);
+  a.start();
+  b.start();
+  ASSERT_TRUE(a.send(1, make_payload(5, std::size_t{4} << 20)));
+  ASSERT_TRUE(run_until(*loop, [&] { return rb.frames.size() == 1; }));
+  EXPECT_TRUE(payload_matches(rb.frames[0].payload, 5, std::size_t{4} << 20));
+  EXPECT_FALSE(ra.error);
+}
+
+}  // namespace
+}  // namespace valence::transport::test
