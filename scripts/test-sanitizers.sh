@@ -15,4 +15,7 @@ export UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1
 ctest --test-dir "$build" --output-on-failure -j"$(nproc)" -L 'unit|oracle|tools'
 if [ "$seconds" != 0 ]; then
   fuzz/run_fuzz.sh "$build" "$seconds"
+  mkdir -p "$build/fuzz/frame_corpus"
+  "$build/fuzz/frame_parser_fuzzer" -max_total_time=$((seconds / 2)) -max_len=8192 \
+    -print_final_stats=1 "$build/fuzz/frame_corpus" 2>&1 | tail -n 12
 fi

@@ -60,9 +60,12 @@ ChildContext connect_child(IpcRendererOptions options) {
 
 Value report(const Result<Value>& r) {
   if (r) return Value::object({{"ok", true}, {"value", r->clone()}});
-  return Value::object({{"ok", false},
-                        {"code", error_code_name(r.error().code)},
-                        {"message", r.error().message}});
+  Value out = Value::object({{"ok", false},
+                             {"code", error_code_name(r.error().code)},
+                             {"message", r.error().message}});
+  // The remote JS Error, when it crossed intact.
+  if (r.error().remote) out.get_object().set("remote", r.error().remote->clone());
+  return out;
 }
 
 int child_ipc_fd() {

@@ -143,6 +143,36 @@ TEST_F(IpcTest, RawInvokeErrorsKeepTheHandlersMessageAsIs) {
   EXPECT_EQ(report_message(r), "No handler registered for 'nope'");
 }
 
+TEST_F(IpcTest, AHandlersFullErrorCrossesIntact) {
+  // Beyond Electron: prototype, message, stack and cause reach the renderer.
+  (void)ipc().handle("strict", [](IpcMainInvokeEvent&, int n) -> int {
+    ErrorValue cause(ErrorPrototype::kTypeError, String("not a positive number"));
+    ErrorValue e(ErrorPrototype::kRangeError, String("n out of range: " + std::to_string(n)));
+    e.stack = String("RangeError: n out of range\n    at strict (main.cc:1)");
+    e.set_cause(Value(std::move(cause)));
+    throw HandlerError(std::move(e));
+  });
+  auto wc = spawn_puppet();
+  Value r = await_result(invoke(wc, "get", "strict", vals(-1)));
+  EXPECT_EQ(report_code(r), "handler_rejected");
+  EXPECT_EQ(report_message(r),
+            "Error invoking remote method 'strict': RangeError: n out of range: -1");
+  const Value* remote = r.find("remote");
+  ASSERT_NE(remote, nullptr);
+  ASSERT_TRUE(remote->is_error());
+  const ErrorValue& e = remote->get_error();
+  EXPECT_EQ(e.prototype, ErrorPrototype::kRangeError);
+  EXPECT_EQ(e.message->utf8(), "n out of range: -1");
+  EXPECT_EQ(e.stack->utf8(), "RangeError: n out of range\n    at strict (main.cc:1)");
+  ASSERT_TRUE(e.has_cause);
+  EXPECT_EQ(e.cause.get_error().prototype, ErrorPrototype::kTypeError);
+  // A plain exception still arrives as an Error with its message.
+  (void)ipc().handle("plain", [](IpcMainInvokeEvent&) -> int { throw std::runtime_error("boom"); });
+  r = await_result(invoke(wc, "then", "plain"));
+  ASSERT_NE(r.find("remote"), nullptr);
+  EXPECT_EQ(r.find("remote")->get_error().message->utf8(), "boom");
+}
+
 TEST_F(IpcTest, TwoChildrenInvokeTheSameHandler) {
   (void)ipc().handle("whoami", [](IpcMainInvokeEvent& e) { return e.sender->id(); });
   auto a = spawn_puppet();
