@@ -56,8 +56,8 @@ UniqueFd some_fd() {
 struct State {
   FrameParser parser;
   ParserLimits limits;
-  std::size_t fed = 0;        // bytes given to the parser
-  std::size_t returned = 0;   // header + payload bytes of the frames it returned
+  std::size_t fed = 0;       // bytes given to the parser
+  std::size_t returned = 0;  // header + payload bytes of the frames it returned
   std::size_t fds_added = 0;
   std::size_t fds_returned = 0;
   bool failed = false;
@@ -105,13 +105,20 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   if (size < 5) return 0;
   ParserLimits limits;
   switch (data[0] & 3) {
-    case 0: limits.max_payload = 64; limits.max_fds = 2; break;
-    case 1: limits.max_payload = 4096; limits.max_fds = 4; break;
+    case 0:
+      limits.max_payload = 64;
+      limits.max_fds = 2;
+      break;
+    case 1:
+      limits.max_payload = 4096;
+      limits.max_fds = 4;
+      break;
     case 2: limits.max_payload = std::size_t{1} << 20; break;  // large frames allowed
-    default: break;                                              // the defaults
+    default: break;                                            // the defaults
   }
   Rng rng{(std::uint32_t{data[1]} | std::uint32_t{data[2]} << 8 | std::uint32_t{data[3]} << 16 |
-           std::uint32_t{data[4]} << 24) | 1u};
+           std::uint32_t{data[4]} << 24) |
+          1u};
   std::span<const std::uint8_t> stream(data + 5, size - 5);
 
   State s(limits);

@@ -43,7 +43,8 @@ Value make_rich_value() {
   root.set("numbers", Value::array({1, -0.0, std::nan(""), 9007199254740991.0, 2147483648.0}));
   root.set("big", Value(*valence::BigInt::from_decimal("-123456789012345678901234567890")));
   root.set("when", Value(valence::Date{1763683200000.0}));
-  root.set("pattern", Value(valence::RegExp{"^v(\\d+)$", valence::kRegExpGlobal | valence::kRegExpUnicode}));
+  root.set("pattern",
+           Value(valence::RegExp{"^v(\\d+)$", valence::kRegExpGlobal | valence::kRegExpUnicode}));
   root.set("map", Value(std::move(map)));
   root.set("set", Value(std::move(set)));
   root.set("sparse", Value(std::move(sparse)));
@@ -109,7 +110,8 @@ int main(int argc, char** argv) {
   posix_spawn_file_actions_t actions;
   posix_spawn_file_actions_init(&actions);
   posix_spawn_file_actions_adddup2(&actions, sv[1], 3);
-  std::vector<std::string> env_strings{"NODE_CHANNEL_FD=3", "NODE_CHANNEL_SERIALIZATION_MODE=advanced"};
+  std::vector<std::string> env_strings{"NODE_CHANNEL_FD=3",
+                                       "NODE_CHANNEL_SERIALIZATION_MODE=advanced"};
   std::vector<char*> env;
   for (auto& s : env_strings) env.push_back(s.data());
   for (char** e = environ; *e; ++e)
@@ -132,7 +134,9 @@ int main(int argc, char** argv) {
   dec.form = valence::codec::Form::kNodeIpc;
   std::vector<std::uint8_t> payload;
   bool ok = read_frame(sv[0], payload);
-  auto echoed = ok ? valence::codec::decode(payload, dec) : valence::Result<Value>(valence::make_error(valence::ErrorCode::kDisconnected, "node closed the channel"));
+  auto echoed = ok ? valence::codec::decode(payload, dec)
+                   : valence::Result<Value>(valence::make_error(valence::ErrorCode::kDisconnected,
+                                                                "node closed the channel"));
   if (!echoed) {
     std::fprintf(stderr, "echo failed: %s\n", echoed.error().message.c_str());
     return 1;
@@ -144,12 +148,15 @@ int main(int argc, char** argv) {
   std::printf("echo equals what C++ sent: %s\n\n", same ? "yes" : "NO");
 
   ok = read_frame(sv[0], payload);
-  auto from_node = ok ? valence::codec::decode(payload, dec) : valence::Result<Value>(valence::make_error(valence::ErrorCode::kDisconnected, "node closed the channel"));
+  auto from_node = ok ? valence::codec::decode(payload, dec)
+                      : valence::Result<Value>(valence::make_error(
+                            valence::ErrorCode::kDisconnected, "node closed the channel"));
   if (!from_node) {
     std::fprintf(stderr, "decode failed: %s\n", from_node.error().message.c_str());
     return 1;
   }
-  std::printf("C++ received a value built in JavaScript:\n%s\n", from_node->to_debug_string().c_str());
+  std::printf("C++ received a value built in JavaScript:\n%s\n",
+              from_node->to_debug_string().c_str());
   close(sv[0]);
   waitpid(pid, &status, 0);
   return same && WIFEXITED(status) && WEXITSTATUS(status) == 0 ? 0 : 1;

@@ -24,8 +24,8 @@ int main() {
   // Pattern 2: invoke returns a Future; here a coroutine awaits it.
   [](valence::IpcRenderer& r) -> valence::Task {
     auto pong = co_await r.invoke("ping");
-    std::printf("renderer: invoke('ping') -> %s\n", pong ? pong->to_debug_string().c_str()
-                                                          : pong.error().message.c_str());
+    std::printf("renderer: invoke('ping') -> %s\n",
+                pong ? pong->to_debug_string().c_str() : pong.error().message.c_str());
     auto versions = co_await r.invoke("versions");
     std::printf("renderer: invoke('versions') -> %s\n",
                 versions ? versions->to_debug_string().c_str() : versions.error().message.c_str());

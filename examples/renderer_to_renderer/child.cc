@@ -35,7 +35,9 @@ int main(int argc, char** argv) {
                   e.data["from"].get_string().c_str());
       ++exchanged;
       if (n < 3) (void)port->post_message(Value::object({{"from", me}, {"n", n + 1}}));
-      if (n >= 2) ipc->send("done", me + " exchanged " + std::to_string(exchanged) + " port messages directly");
+      if (n >= 2)
+        ipc->send("done",
+                  me + " exchanged " + std::to_string(exchanged) + " port messages directly");
     });
     port->start();
     if (me == "A") (void)port->post_message(Value::object({{"from", me}, {"n", 0}}));

@@ -22,8 +22,8 @@
 
 namespace valence::codec {
 
-inline constexpr std::uint32_t kLatestVersion = 15;   // what Node 20 writes and we write
-inline constexpr std::uint32_t kOldestVersion = 13;   // oldest Node 20 still reads
+inline constexpr std::uint32_t kLatestVersion = 15;  // what Node 20 writes and we write
+inline constexpr std::uint32_t kOldestVersion = 13;  // oldest Node 20 still reads
 inline constexpr std::size_t kDefaultMaxDepth = 1000;
 
 // How typed arrays, DataView and Buffer travel, and what the host-object tag

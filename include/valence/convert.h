@@ -108,15 +108,23 @@ struct Convert<T, std::enable_if_t<std::is_arithmetic_v<T> && !std::is_same_v<T,
   }
   static constexpr const char* int_name() {
     if constexpr (std::is_signed_v<T>) {
-      if constexpr (sizeof(T) == 1) return "int8";
-      else if constexpr (sizeof(T) == 2) return "int16";
-      else if constexpr (sizeof(T) == 4) return "int32";
-      else return "int64";
+      if constexpr (sizeof(T) == 1)
+        return "int8";
+      else if constexpr (sizeof(T) == 2)
+        return "int16";
+      else if constexpr (sizeof(T) == 4)
+        return "int32";
+      else
+        return "int64";
     } else {
-      if constexpr (sizeof(T) == 1) return "uint8";
-      else if constexpr (sizeof(T) == 2) return "uint16";
-      else if constexpr (sizeof(T) == 4) return "uint32";
-      else return "uint64";
+      if constexpr (sizeof(T) == 1)
+        return "uint8";
+      else if constexpr (sizeof(T) == 2)
+        return "uint16";
+      else if constexpr (sizeof(T) == 4)
+        return "uint32";
+      else
+        return "uint64";
     }
   }
 };
@@ -225,8 +233,8 @@ void struct_field_to(Object& obj, const S& s, const char* name, F S::*member) {
   obj.set(String(name), Convert<F>::to_value(s.*member));
 }
 template <class S, class F>
-bool struct_field_from(const Object& obj, S& s, const char* name, F S::*member,
-                       ConvertPath& path, Error& error) {
+bool struct_field_from(const Object& obj, S& s, const char* name, F S::*member, ConvertPath& path,
+                       Error& error) {
   const Value* v = obj.find(name);
   static const Value kUndefined;
   path.push_key(name);
@@ -248,52 +256,67 @@ bool struct_field_from(const Object& obj, S& s, const char* name, F S::*member,
 // property reads as undefined, so std::optional fields are optional).
 // Use it at global namespace scope, after the struct's definition.
 #define VALENCE_DETAIL_EXPAND(x) x
-#define VALENCE_DETAIL_NTH(_1, _2, _3, _4, _5, _6, _7, _8, _9, _10, _11, _12, _13, _14, _15, \
-                           _16, N, ...)                                                       \
+#define VALENCE_DETAIL_NTH(_1, _2, _3, _4, _5, _6, _7, _8, _9, _10, _11, _12, _13, _14, _15, _16, \
+                           N, ...)                                                                \
   N
 #define VALENCE_DETAIL_FE_1(M, T, x) M(T, x)
-#define VALENCE_DETAIL_FE_2(M, T, x, ...) M(T, x) VALENCE_DETAIL_EXPAND(VALENCE_DETAIL_FE_1(M, T, __VA_ARGS__))
-#define VALENCE_DETAIL_FE_3(M, T, x, ...) M(T, x) VALENCE_DETAIL_EXPAND(VALENCE_DETAIL_FE_2(M, T, __VA_ARGS__))
-#define VALENCE_DETAIL_FE_4(M, T, x, ...) M(T, x) VALENCE_DETAIL_EXPAND(VALENCE_DETAIL_FE_3(M, T, __VA_ARGS__))
-#define VALENCE_DETAIL_FE_5(M, T, x, ...) M(T, x) VALENCE_DETAIL_EXPAND(VALENCE_DETAIL_FE_4(M, T, __VA_ARGS__))
-#define VALENCE_DETAIL_FE_6(M, T, x, ...) M(T, x) VALENCE_DETAIL_EXPAND(VALENCE_DETAIL_FE_5(M, T, __VA_ARGS__))
-#define VALENCE_DETAIL_FE_7(M, T, x, ...) M(T, x) VALENCE_DETAIL_EXPAND(VALENCE_DETAIL_FE_6(M, T, __VA_ARGS__))
-#define VALENCE_DETAIL_FE_8(M, T, x, ...) M(T, x) VALENCE_DETAIL_EXPAND(VALENCE_DETAIL_FE_7(M, T, __VA_ARGS__))
-#define VALENCE_DETAIL_FE_9(M, T, x, ...) M(T, x) VALENCE_DETAIL_EXPAND(VALENCE_DETAIL_FE_8(M, T, __VA_ARGS__))
-#define VALENCE_DETAIL_FE_10(M, T, x, ...) M(T, x) VALENCE_DETAIL_EXPAND(VALENCE_DETAIL_FE_9(M, T, __VA_ARGS__))
-#define VALENCE_DETAIL_FE_11(M, T, x, ...) M(T, x) VALENCE_DETAIL_EXPAND(VALENCE_DETAIL_FE_10(M, T, __VA_ARGS__))
-#define VALENCE_DETAIL_FE_12(M, T, x, ...) M(T, x) VALENCE_DETAIL_EXPAND(VALENCE_DETAIL_FE_11(M, T, __VA_ARGS__))
-#define VALENCE_DETAIL_FE_13(M, T, x, ...) M(T, x) VALENCE_DETAIL_EXPAND(VALENCE_DETAIL_FE_12(M, T, __VA_ARGS__))
-#define VALENCE_DETAIL_FE_14(M, T, x, ...) M(T, x) VALENCE_DETAIL_EXPAND(VALENCE_DETAIL_FE_13(M, T, __VA_ARGS__))
-#define VALENCE_DETAIL_FE_15(M, T, x, ...) M(T, x) VALENCE_DETAIL_EXPAND(VALENCE_DETAIL_FE_14(M, T, __VA_ARGS__))
-#define VALENCE_DETAIL_FE_16(M, T, x, ...) M(T, x) VALENCE_DETAIL_EXPAND(VALENCE_DETAIL_FE_15(M, T, __VA_ARGS__))
-#define VALENCE_DETAIL_FOR_EACH(M, T, ...)                                                     \
-  VALENCE_DETAIL_EXPAND(VALENCE_DETAIL_NTH(                                                    \
-      __VA_ARGS__, VALENCE_DETAIL_FE_16, VALENCE_DETAIL_FE_15, VALENCE_DETAIL_FE_14,           \
-      VALENCE_DETAIL_FE_13, VALENCE_DETAIL_FE_12, VALENCE_DETAIL_FE_11, VALENCE_DETAIL_FE_10,  \
-      VALENCE_DETAIL_FE_9, VALENCE_DETAIL_FE_8, VALENCE_DETAIL_FE_7, VALENCE_DETAIL_FE_6,      \
-      VALENCE_DETAIL_FE_5, VALENCE_DETAIL_FE_4, VALENCE_DETAIL_FE_3, VALENCE_DETAIL_FE_2,      \
+#define VALENCE_DETAIL_FE_2(M, T, x, ...) \
+  M(T, x) VALENCE_DETAIL_EXPAND(VALENCE_DETAIL_FE_1(M, T, __VA_ARGS__))
+#define VALENCE_DETAIL_FE_3(M, T, x, ...) \
+  M(T, x) VALENCE_DETAIL_EXPAND(VALENCE_DETAIL_FE_2(M, T, __VA_ARGS__))
+#define VALENCE_DETAIL_FE_4(M, T, x, ...) \
+  M(T, x) VALENCE_DETAIL_EXPAND(VALENCE_DETAIL_FE_3(M, T, __VA_ARGS__))
+#define VALENCE_DETAIL_FE_5(M, T, x, ...) \
+  M(T, x) VALENCE_DETAIL_EXPAND(VALENCE_DETAIL_FE_4(M, T, __VA_ARGS__))
+#define VALENCE_DETAIL_FE_6(M, T, x, ...) \
+  M(T, x) VALENCE_DETAIL_EXPAND(VALENCE_DETAIL_FE_5(M, T, __VA_ARGS__))
+#define VALENCE_DETAIL_FE_7(M, T, x, ...) \
+  M(T, x) VALENCE_DETAIL_EXPAND(VALENCE_DETAIL_FE_6(M, T, __VA_ARGS__))
+#define VALENCE_DETAIL_FE_8(M, T, x, ...) \
+  M(T, x) VALENCE_DETAIL_EXPAND(VALENCE_DETAIL_FE_7(M, T, __VA_ARGS__))
+#define VALENCE_DETAIL_FE_9(M, T, x, ...) \
+  M(T, x) VALENCE_DETAIL_EXPAND(VALENCE_DETAIL_FE_8(M, T, __VA_ARGS__))
+#define VALENCE_DETAIL_FE_10(M, T, x, ...) \
+  M(T, x) VALENCE_DETAIL_EXPAND(VALENCE_DETAIL_FE_9(M, T, __VA_ARGS__))
+#define VALENCE_DETAIL_FE_11(M, T, x, ...) \
+  M(T, x) VALENCE_DETAIL_EXPAND(VALENCE_DETAIL_FE_10(M, T, __VA_ARGS__))
+#define VALENCE_DETAIL_FE_12(M, T, x, ...) \
+  M(T, x) VALENCE_DETAIL_EXPAND(VALENCE_DETAIL_FE_11(M, T, __VA_ARGS__))
+#define VALENCE_DETAIL_FE_13(M, T, x, ...) \
+  M(T, x) VALENCE_DETAIL_EXPAND(VALENCE_DETAIL_FE_12(M, T, __VA_ARGS__))
+#define VALENCE_DETAIL_FE_14(M, T, x, ...) \
+  M(T, x) VALENCE_DETAIL_EXPAND(VALENCE_DETAIL_FE_13(M, T, __VA_ARGS__))
+#define VALENCE_DETAIL_FE_15(M, T, x, ...) \
+  M(T, x) VALENCE_DETAIL_EXPAND(VALENCE_DETAIL_FE_14(M, T, __VA_ARGS__))
+#define VALENCE_DETAIL_FE_16(M, T, x, ...) \
+  M(T, x) VALENCE_DETAIL_EXPAND(VALENCE_DETAIL_FE_15(M, T, __VA_ARGS__))
+#define VALENCE_DETAIL_FOR_EACH(M, T, ...)                                                    \
+  VALENCE_DETAIL_EXPAND(VALENCE_DETAIL_NTH(                                                   \
+      __VA_ARGS__, VALENCE_DETAIL_FE_16, VALENCE_DETAIL_FE_15, VALENCE_DETAIL_FE_14,          \
+      VALENCE_DETAIL_FE_13, VALENCE_DETAIL_FE_12, VALENCE_DETAIL_FE_11, VALENCE_DETAIL_FE_10, \
+      VALENCE_DETAIL_FE_9, VALENCE_DETAIL_FE_8, VALENCE_DETAIL_FE_7, VALENCE_DETAIL_FE_6,     \
+      VALENCE_DETAIL_FE_5, VALENCE_DETAIL_FE_4, VALENCE_DETAIL_FE_3, VALENCE_DETAIL_FE_2,     \
       VALENCE_DETAIL_FE_1, unused)(M, T, __VA_ARGS__))
 #define VALENCE_DETAIL_FIELD_TO(T, f) ::valence::detail::struct_field_to(obj, s, #f, &T::f);
-#define VALENCE_DETAIL_FIELD_FROM(T, f) \
+#define VALENCE_DETAIL_FIELD_FROM(T, f)                                       \
   if (!::valence::detail::struct_field_from(*obj, s, #f, &T::f, path, error)) \
     return ::valence::Unexpected{error};
 
-#define VALENCE_STRUCT(Type, ...)                                                        \
-  template <>                                                                            \
-  struct valence::Convert<Type> {                                                        \
-    static ::valence::Value to_value(const Type& s) {                                    \
-      ::valence::Object obj;                                                             \
-      VALENCE_DETAIL_FOR_EACH(VALENCE_DETAIL_FIELD_TO, Type, __VA_ARGS__)                \
-      return ::valence::Value(std::move(obj));                                           \
-    }                                                                                    \
-    static ::valence::Result<Type> from_value(const ::valence::Value& v,                 \
-                                              ::valence::ConvertPath& path) {            \
-      const ::valence::Object* obj = v.get_if_object();                                  \
-      if (!obj) return path.mismatch("object", v);                                       \
-      Type s{};                                                                          \
-      ::valence::Error error;                                                            \
-      VALENCE_DETAIL_FOR_EACH(VALENCE_DETAIL_FIELD_FROM, Type, __VA_ARGS__)              \
-      return s;                                                                          \
-    }                                                                                    \
+#define VALENCE_STRUCT(Type, ...)                                             \
+  template <>                                                                 \
+  struct valence::Convert<Type> {                                             \
+    static ::valence::Value to_value(const Type& s) {                         \
+      ::valence::Object obj;                                                  \
+      VALENCE_DETAIL_FOR_EACH(VALENCE_DETAIL_FIELD_TO, Type, __VA_ARGS__)     \
+      return ::valence::Value(std::move(obj));                                \
+    }                                                                         \
+    static ::valence::Result<Type> from_value(const ::valence::Value& v,      \
+                                              ::valence::ConvertPath& path) { \
+      const ::valence::Object* obj = v.get_if_object();                       \
+      if (!obj) return path.mismatch("object", v);                            \
+      Type s{};                                                               \
+      ::valence::Error error;                                                 \
+      VALENCE_DETAIL_FOR_EACH(VALENCE_DETAIL_FIELD_FROM, Type, __VA_ARGS__)   \
+      return s;                                                               \
+    }                                                                         \
   }

@@ -57,8 +57,7 @@ class MessagePort : public std::enable_shared_from_this<MessagePort> {
   // port.postMessage(message, [transfer]). Errors: kCloneError
   // ("DataCloneError: ...") for the transfer rules above or an uncloneable
   // message; kDisconnected when this port is closed.
-  Result<void> post_message(Value message,
-                            std::vector<std::shared_ptr<MessagePort>> transfer = {});
+  Result<void> post_message(Value message, std::vector<std::shared_ptr<MessagePort>> transfer = {});
   // Starts delivering messages (they queue until then).
   void start();
   // Closes this end; the other end gets `close`. No events after this.

@@ -102,8 +102,8 @@ struct Number {
 class String {
  public:
   String() = default;
-  String(std::string_view utf8) : data_(utf8) {}  // NOLINT: UTF-8 or WTF-8
-  String(const char* utf8) : data_(utf8) {}       // NOLINT
+  String(std::string_view utf8) : data_(utf8) {}        // NOLINT: UTF-8 or WTF-8
+  String(const char* utf8) : data_(utf8) {}             // NOLINT
   String(std::string utf8) : data_(std::move(utf8)) {}  // NOLINT
 
   static String from_utf16(std::u16string_view units);
@@ -362,39 +362,39 @@ class Array {
 
 class Value {
  public:
-  Value() noexcept = default;  // undefined
-  Value(Undefined) noexcept {}  // NOLINT
+  Value() noexcept = default;                     // undefined
+  Value(Undefined) noexcept {}                    // NOLINT
   Value(std::nullptr_t) noexcept : v_(Null{}) {}  // NOLINT
-  Value(Null) noexcept : v_(Null{}) {}  // NOLINT
-  Value(bool b) noexcept : v_(b) {}  // NOLINT
+  Value(Null) noexcept : v_(Null{}) {}            // NOLINT
+  Value(bool b) noexcept : v_(b) {}               // NOLINT
   template <class I, std::enable_if_t<std::is_integral_v<I> && !std::is_same_v<I, bool> &&
                                           !std::is_same_v<I, char>,
                                       int> = 0>
-  Value(I i) noexcept : v_(make_integral(i)) {}  // NOLINT
-  Value(double d) noexcept : v_(Number{d, NumberRep::kAuto}) {}  // NOLINT
+  Value(I i) noexcept : v_(make_integral(i)) {}                                      // NOLINT
+  Value(double d) noexcept : v_(Number{d, NumberRep::kAuto}) {}                      // NOLINT
   Value(float f) noexcept : v_(Number{static_cast<double>(f), NumberRep::kAuto}) {}  // NOLINT
-  Value(Number n) noexcept : v_(n) {}  // NOLINT
-  Value(const char* s) : v_(String(s)) {}  // NOLINT
-  Value(std::string_view s) : v_(String(s)) {}  // NOLINT
-  Value(std::string s) : v_(String(std::move(s))) {}  // NOLINT
-  Value(String s) : v_(std::move(s)) {}  // NOLINT
-  Value(BigInt b) : v_(std::move(b)) {}  // NOLINT
-  Value(Ref r) noexcept : v_(r) {}  // NOLINT
-  Value(Hole) noexcept : v_(Hole{}) {}  // NOLINT
-  Value(Date d) noexcept : v_(d) {}  // NOLINT
-  Value(RegExp r) : v_(std::move(r)) {}  // NOLINT
-  Value(BooleanObject b) noexcept : v_(b) {}  // NOLINT
-  Value(NumberObject n) noexcept : v_(n) {}  // NOLINT
-  Value(BigIntObject b) : v_(std::move(b)) {}  // NOLINT
-  Value(StringObject s) : v_(std::move(s)) {}  // NOLINT
-  Value(HostObject h) : v_(std::move(h)) {}  // NOLINT
-  Value(Object o);  // NOLINT
-  Value(Array a);  // NOLINT
-  Value(Map m);  // NOLINT
-  Value(Set s);  // NOLINT
-  Value(ArrayBuffer b);  // NOLINT
-  Value(View v);  // NOLINT
-  Value(ErrorValue e);  // NOLINT
+  Value(Number n) noexcept : v_(n) {}                                                // NOLINT
+  Value(const char* s) : v_(String(s)) {}                                            // NOLINT
+  Value(std::string_view s) : v_(String(s)) {}                                       // NOLINT
+  Value(std::string s) : v_(String(std::move(s))) {}                                 // NOLINT
+  Value(String s) : v_(std::move(s)) {}                                              // NOLINT
+  Value(BigInt b) : v_(std::move(b)) {}                                              // NOLINT
+  Value(Ref r) noexcept : v_(r) {}                                                   // NOLINT
+  Value(Hole) noexcept : v_(Hole{}) {}                                               // NOLINT
+  Value(Date d) noexcept : v_(d) {}                                                  // NOLINT
+  Value(RegExp r) : v_(std::move(r)) {}                                              // NOLINT
+  Value(BooleanObject b) noexcept : v_(b) {}                                         // NOLINT
+  Value(NumberObject n) noexcept : v_(n) {}                                          // NOLINT
+  Value(BigIntObject b) : v_(std::move(b)) {}                                        // NOLINT
+  Value(StringObject s) : v_(std::move(s)) {}                                        // NOLINT
+  Value(HostObject h) : v_(std::move(h)) {}                                          // NOLINT
+  Value(Object o);                                                                   // NOLINT
+  Value(Array a);                                                                    // NOLINT
+  Value(Map m);                                                                      // NOLINT
+  Value(Set s);                                                                      // NOLINT
+  Value(ArrayBuffer b);                                                              // NOLINT
+  Value(View v);                                                                     // NOLINT
+  Value(ErrorValue e);                                                               // NOLINT
   // Pointers other than const char* must not silently become booleans.
   template <class T>
   Value(const T*) = delete;
@@ -507,18 +507,18 @@ class Value {
   std::string to_debug_string() const;
   friend std::ostream& operator<<(std::ostream& os, const Value& v);
 
-  using Storage = std::variant<Undefined, Null, bool, Number, BigInt, String, Ref, Hole,
-                               Object, Array, Date, RegExp,
-                               detail::Box<Map>, detail::Box<Set>, detail::Box<ArrayBuffer>,
-                               detail::Box<View>, detail::Box<ErrorValue>, BooleanObject,
-                               NumberObject, BigIntObject, StringObject, HostObject>;
+  using Storage = std::variant<Undefined, Null, bool, Number, BigInt, String, Ref, Hole, Object,
+                               Array, Date, RegExp, detail::Box<Map>, detail::Box<Set>,
+                               detail::Box<ArrayBuffer>, detail::Box<View>, detail::Box<ErrorValue>,
+                               BooleanObject, NumberObject, BigIntObject, StringObject, HostObject>;
   const Storage& storage() const noexcept { return v_; }
 
  private:
   template <class I>
   static Storage make_integral(I i) noexcept {
     if constexpr (std::is_signed_v<I>) {
-      if (i >= INT32_MIN && i <= INT32_MAX) return Number{static_cast<double>(i), NumberRep::kInt32};
+      if (i >= INT32_MIN && i <= INT32_MAX)
+        return Number{static_cast<double>(i), NumberRep::kInt32};
     } else {
       if (i <= static_cast<std::make_unsigned_t<I>>(INT32_MAX))
         return Number{static_cast<double>(i), NumberRep::kInt32};
@@ -533,8 +533,12 @@ class Value {
 // ---------------------------------------------------------------------------
 // Members of PropertyList, Object and Array that need a complete Value.
 
-inline std::size_t PropertyList::size() const noexcept { return entries_.size(); }
-inline bool PropertyList::empty() const noexcept { return entries_.empty(); }
+inline std::size_t PropertyList::size() const noexcept {
+  return entries_.size();
+}
+inline bool PropertyList::empty() const noexcept {
+  return entries_.empty();
+}
 inline std::vector<PropertyList::Entry>::const_iterator PropertyList::begin() const noexcept {
   return entries_.begin();
 }
@@ -547,11 +551,15 @@ inline std::vector<PropertyList::Entry>::iterator PropertyList::begin() noexcept
 inline std::vector<PropertyList::Entry>::iterator PropertyList::end() noexcept {
   return entries_.end();
 }
-inline const PropertyList::Entry& PropertyList::entry(std::size_t i) const { return entries_[i]; }
+inline const PropertyList::Entry& PropertyList::entry(std::size_t i) const {
+  return entries_[i];
+}
 inline void PropertyList::append_unchecked(String key, Value value) {
   entries_.emplace_back(std::move(key), std::move(value));
 }
-inline void PropertyList::reserve(std::size_t n) { entries_.reserve(n); }
+inline void PropertyList::reserve(std::size_t n) {
+  entries_.reserve(n);
+}
 inline void PropertyList::append_all_unchecked(std::vector<Entry>& entries) {
   entries_.reserve(entries_.size() + entries.size());
   for (auto& e : entries) entries_.push_back(std::move(e));
@@ -573,8 +581,12 @@ inline Array::Array() = default;
 inline Array::Array(Array&&) noexcept = default;
 inline Array& Array::operator=(Array&&) noexcept = default;
 inline Array::~Array() = default;
-inline void Array::reserve(std::size_t n) { items_.reserve(n); }
-inline bool Array::has_far_elements() const noexcept { return extra_ && !extra_->far.empty(); }
+inline void Array::reserve(std::size_t n) {
+  items_.reserve(n);
+}
+inline bool Array::has_far_elements() const noexcept {
+  return extra_ && !extra_->far.empty();
+}
 inline const std::vector<std::pair<std::uint32_t, Value>>* Array::far_if() const noexcept {
   return extra_ ? &extra_->far : nullptr;
 }
@@ -665,7 +677,9 @@ class ArrayBuffer {
   Bytes& bytes() noexcept { return bytes_; }
   std::size_t byte_length() const noexcept { return bytes_.size(); }
   bool is_resizable() const noexcept { return resizable_; }
-  std::size_t max_byte_length() const noexcept { return resizable_ ? max_byte_length_ : bytes_.size(); }
+  std::size_t max_byte_length() const noexcept {
+    return resizable_ ? max_byte_length_ : bytes_.size();
+  }
   ArrayBuffer clone() const;
 
  private:
@@ -775,6 +789,5 @@ class RefIndex {
  private:
   std::vector<const Value*> nodes_;
 };
-
 
 }  // namespace valence

@@ -5,10 +5,8 @@
 
 namespace valence::detail {
 
-void check_failed(const char* file, int line, const char* condition,
-                  const char* message) noexcept {
-  std::fprintf(stderr, "valence: check failed at %s:%d: %s (%s)\n", file, line, message,
-               condition);
+void check_failed(const char* file, int line, const char* condition, const char* message) noexcept {
+  std::fprintf(stderr, "valence: check failed at %s:%d: %s (%s)\n", file, line, message, condition);
   std::fflush(stderr);
   std::abort();
 }

@@ -9,5 +9,4 @@ namespace valence::detail {
 }  // namespace valence::detail
 
 #define VALENCE_CHECK(cond, msg) \
-  ((cond) ? static_cast<void>(0) \
-          : ::valence::detail::check_failed(__FILE__, __LINE__, #cond, msg))
+  ((cond) ? static_cast<void>(0) : ::valence::detail::check_failed(__FILE__, __LINE__, #cond, msg))

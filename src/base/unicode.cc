@@ -6,7 +6,9 @@ namespace valence::unicode {
 namespace {
 constexpr std::uint32_t kReplacement = 0xFFFD;
 
-inline bool is_cont(std::uint8_t b) { return (b & 0xC0) == 0x80; }
+inline bool is_cont(std::uint8_t b) {
+  return (b & 0xC0) == 0x80;
+}
 }  // namespace
 
 bool is_ascii(std::string_view s) noexcept {
@@ -119,7 +121,8 @@ void append_wtf8_impl(std::size_t count, Get get, std::string& out) {
 }  // namespace
 
 void append_wtf8(std::u16string_view units, std::string& out) {
-  append_wtf8_impl(units.size(), [&](std::size_t i) { return std::uint32_t{units[i]}; }, out);
+  append_wtf8_impl(
+      units.size(), [&](std::size_t i) { return std::uint32_t{units[i]}; }, out);
 }
 
 void append_wtf8_le(const std::uint8_t* le, std::size_t count, std::string& out) {

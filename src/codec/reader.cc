@@ -2,8 +2,8 @@
 // length is checked against the bytes left before anything is allocated.
 #include <cmath>
 #include <cstring>
-#include <limits>
 #include <deque>
+#include <limits>
 #include <string_view>
 #include <unordered_set>
 
@@ -119,8 +119,7 @@ class Reader {
   bool read_map(Value& out);
   bool read_set(Value& out);
   bool read_array_buffer(std::uint8_t t, Value& out);
-  bool read_view_record(Value buffer, const NodeInfo& info, std::uint32_t view_tree_id,
-                        Value& out);
+  bool read_view_record(Value buffer, const NodeInfo& info, std::uint32_t view_tree_id, Value& out);
   bool read_node_view(Value& out);
   bool read_host_object(Value& out);
   bool read_error(Value& out);
@@ -133,7 +132,7 @@ class Reader {
   ByteReader in_;
   const DecodeOptions& options_;
   std::uint32_t version_ = 0;
-  std::vector<NodeInfo> nodes_;            // by tree id
+  std::vector<NodeInfo> nodes_;              // by tree id
   std::vector<std::uint32_t> wire_to_tree_;  // by wire id
   std::size_t depth_ = 0;
   std::deque<std::vector<PropertyList::Entry>> scratch_;  // by depth; deque: stable references
@@ -302,7 +301,8 @@ bool Reader::read_value(Value& out, bool allow_hole) {
       begin_object(Type::kNumberObject);
       double d;
       ok = in_.read_double(d) || fail("truncated Number object");
-      if (ok) out = Value(NumberObject{std::isnan(d) ? std::numeric_limits<double>::quiet_NaN() : d});
+      if (ok)
+        out = Value(NumberObject{std::isnan(d) ? std::numeric_limits<double>::quiet_NaN() : d});
       break;
     }
     case Tag::kBigIntObject: {
@@ -328,7 +328,8 @@ bool Reader::read_value(Value& out, bool allow_hole) {
     case Tag::kError: ok = read_error(out); break;
     case Tag::kArrayBufferView: ok = fail("a view record without an ArrayBuffer before it"); break;
     case Tag::kArrayBufferTransfer:
-      ok = fail("transferred ArrayBuffer (tag 't') needs a transfer list", ErrorCode::kUnimplemented);
+      ok = fail("transferred ArrayBuffer (tag 't') needs a transfer list",
+                ErrorCode::kUnimplemented);
       break;
     case Tag::kSharedArrayBuffer:
       ok = fail("SharedArrayBuffer (tag 'u') cannot cross processes", ErrorCode::kUnimplemented);
@@ -426,7 +427,8 @@ bool Reader::read_object(Value& out) {
     std::optional<std::uint32_t> index;
     Value value;
     if (!read_key(key, index) || !read_value(value)) return false;
-    if (is_duplicate(props, key, seen)) return fail("duplicate property key \"" + key.utf8() + "\"");
+    if (is_duplicate(props, key, seen))
+      return fail("duplicate property key \"" + key.utf8() + "\"");
     props.emplace_back(std::move(key), std::move(value));
   }
 }
@@ -598,8 +600,8 @@ bool Reader::read_array_buffer(std::uint8_t t, Value& out) {
   nodes_.push_back(info);
   wire_to_tree_.push_back(viewed ? first_id + 1 : first_id);
   Bytes b(data.data(), data.size());
-  ArrayBuffer buffer = resizable ? ArrayBuffer::resizable(std::move(b), max_length)
-                                 : ArrayBuffer(std::move(b));
+  ArrayBuffer buffer =
+      resizable ? ArrayBuffer::resizable(std::move(b), max_length) : ArrayBuffer(std::move(b));
   if (!viewed) {
     out = Value(std::move(buffer));
     return true;

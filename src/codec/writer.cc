@@ -105,8 +105,8 @@ class Writer {
 
 void Writer::write_number(const Number& n) {
   double d = n.value;
-  bool int32 = d >= -2147483648.0 && d <= 2147483647.0 && std::trunc(d) == d &&
-               !(d == 0 && std::signbit(d));
+  bool int32 =
+      d >= -2147483648.0 && d <= 2147483647.0 && std::trunc(d) == d && !(d == 0 && std::signbit(d));
   if (int32 && n.rep != NumberRep::kDouble) {
     tag(Tag::kInt32);
     zigzag(static_cast<std::int32_t>(d));
@@ -139,7 +139,8 @@ void Writer::write_string(const String& s) {
     varint(units.size());
     std::size_t at = out_.size();
     out_.resize(at + units.size());
-    for (std::size_t i = 0; i < units.size(); ++i) out_[at + i] = static_cast<std::uint8_t>(units[i]);
+    for (std::size_t i = 0; i < units.size(); ++i)
+      out_[at + i] = static_cast<std::uint8_t>(units[i]);
     return;
   }
   std::size_t byte_length = units.size() * 2;
@@ -200,8 +201,8 @@ bool Writer::write_ref(Ref ref) {
     // bytes); a reference to it becomes a copy of that buffer.
     const Value* target = tree_nodes_[ref.id];
     if (!target->is_array_buffer())
-      return fail(ErrorCode::kCloneError, "reference to object #" + std::to_string(ref.id) +
-                                              " that has no wire identity");
+      return fail(ErrorCode::kCloneError,
+                  "reference to object #" + std::to_string(ref.id) + " that has no wire identity");
     assign_wire(ref.id);
     return write_array_buffer(target->get_array_buffer());
   }
@@ -235,8 +236,7 @@ bool Writer::write_value(const Value& v) {
       return true;
     case Type::kString: write_string(v.get_js_string()); return true;
     case Type::kRef: return write_ref(v.get_ref());
-    case Type::kHole:
-      return fail(ErrorCode::kCloneError, "a hole can only be an array element");
+    case Type::kHole: return fail(ErrorCode::kCloneError, "a hole can only be an array element");
     default: break;
   }
   if (++depth_ > options_.max_depth) {
@@ -343,8 +343,8 @@ bool Writer::write_object_like(const Value& v) {
     case Type::kHostObject: {
       const HostObject& h = v.get_host_object();
       if (options_.form != Form::kValence || !options_.delegate)
-        return fail(ErrorCode::kCloneError, "host object '" + h.kind +
-                                                "' could not be cloned (no codec delegate for it)");
+        return fail(ErrorCode::kCloneError,
+                    "host object '" + h.kind + "' could not be cloned (no codec delegate for it)");
       tag(Tag::kHostObject);
       auto r = options_.delegate->write_host_object(h, out_);
       if (!r) return fail(r.error().code, r.error().message);
@@ -439,7 +439,8 @@ bool Writer::write_view(const Value& v, std::uint32_t tree_id) {
   assign_wire(tree_id);
   if (view.buffer().is_array_buffer()) register_node(view.buffer());
   tag(Tag::kHostObject);
-  if (options_.form == Form::kNodeIpc) varint(static_cast<std::uint8_t>(NodeIpcHostKind::kArrayBufferView));
+  if (options_.form == Form::kNodeIpc)
+    varint(static_cast<std::uint8_t>(NodeIpcHostKind::kArrayBufferView));
   varint(static_cast<std::uint8_t>(view.kind()));
   varint(view.byte_length());
   raw(buffer->bytes().data() + view.byte_offset(), view.byte_length());

@@ -3,11 +3,11 @@
 #include <sys/eventfd.h>
 #include <unistd.h>
 
+#include <atomic>
 #include <cerrno>
 #include <cstring>
 #include <deque>
 #include <map>
-#include <atomic>
 #include <mutex>
 #include <thread>
 #include <unordered_map>
@@ -30,7 +30,8 @@ std::uint32_t to_epoll(std::uint32_t events) {
 
 class EpollLoop final : public EventLoop {
  public:
-  EpollLoop() : epoll_(::epoll_create1(EPOLL_CLOEXEC)), wake_(::eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK)) {
+  EpollLoop()
+      : epoll_(::epoll_create1(EPOLL_CLOEXEC)), wake_(::eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK)) {
     VALENCE_CHECK(epoll_.valid() && wake_.valid(), "epoll_create1/eventfd failed");
     epoll_event ev{};
     ev.events = EPOLLIN;
@@ -210,6 +211,8 @@ class EpollLoop final : public EventLoop {
 
 }  // namespace
 
-std::unique_ptr<EventLoop> EventLoop::create() { return std::make_unique<EpollLoop>(); }
+std::unique_ptr<EventLoop> EventLoop::create() {
+  return std::make_unique<EpollLoop>();
+}
 
 }  // namespace valence

@@ -22,8 +22,7 @@ void FdWatch::set_events(std::uint32_t events) {
   if (loop_) loop_->set_fd_events(id_, events);
 }
 
-Timer::Timer(Timer&& other) noexcept
-    : loop_(std::exchange(other.loop_, nullptr)), id_(other.id_) {}
+Timer::Timer(Timer&& other) noexcept : loop_(std::exchange(other.loop_, nullptr)), id_(other.id_) {}
 
 Timer& Timer::operator=(Timer&& other) noexcept {
   if (this != &other) {

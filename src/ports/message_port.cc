@@ -34,8 +34,8 @@ Result<MessageChannelMain> MessageChannelMain::create(EventLoop& loop) {
   return c;
 }
 
-Result<void> MessagePort::check_transfer(const MessagePort* source,
-                                         const std::vector<std::shared_ptr<MessagePort>>& transfer) {
+Result<void> MessagePort::check_transfer(
+    const MessagePort* source, const std::vector<std::shared_ptr<MessagePort>>& transfer) {
   auto clone_error = [](std::size_t i, const std::string& what) {
     return make_error(ErrorCode::kCloneError,
                       "DataCloneError: Port at index " + std::to_string(i) + " " + what + ".");

@@ -19,9 +19,9 @@ Result<PackedTransfer> pack(const MessagePort* source, Value message,
     for (std::size_t i = 0; i < transfer.size(); ++i) {
       auto ready = MessagePort::prepare_transfer(*transfer[i]);
       if (!ready)
-        return make_error(ErrorCode::kCloneError, "DataCloneError: port at index " +
-                                                      std::to_string(i) + " cannot be transferred now: " +
-                                                      ready.error().message);
+        return make_error(ErrorCode::kCloneError,
+                          "DataCloneError: port at index " + std::to_string(i) +
+                              " cannot be transferred now: " + ready.error().message);
     }
   }
   std::vector<Value> prefixes;
@@ -42,11 +42,13 @@ Result<UnpackedTransfer> unpack(EventLoop& loop, Value body, std::vector<UniqueF
     return make_error(ErrorCode::kBadMessage, "a posted message must be [message, [prefix...]]");
   const Array& prefixes = parts->items()[1].get_array();
   if (prefixes.length() != fds.size() || prefixes.items().size() != fds.size())
-    return make_error(ErrorCode::kBadMessage, std::to_string(fds.size()) + " port descriptors for " +
+    return make_error(ErrorCode::kBadMessage, std::to_string(fds.size()) +
+                                                  " port descriptors for " +
                                                   std::to_string(prefixes.length()) + " ports");
   for (std::size_t i = 0; i < fds.size(); ++i) {
     if (!prefixes.items()[i].is_array_buffer())
-      return make_error(ErrorCode::kBadMessage, "port " + std::to_string(i) + " has no prefix buffer");
+      return make_error(ErrorCode::kBadMessage,
+                        "port " + std::to_string(i) + " has no prefix buffer");
     if (!transport::is_connected_unix_stream(fds[i].get()))
       return make_error(ErrorCode::kBadMessage,
                         "port " + std::to_string(i) + " is not a connected AF_UNIX stream socket");

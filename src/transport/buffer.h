@@ -3,13 +3,13 @@
 // Thread safety: a value type (move-only).
 #pragma once
 
+#include <algorithm>
 #include <cstddef>
 #include <cstdint>
 #include <cstring>
 #include <memory>
 #include <span>
 #include <utility>
-#include <algorithm>
 
 namespace valence::transport {
 
@@ -18,7 +18,9 @@ class Buffer {
   Buffer() = default;
   explicit Buffer(std::size_t size) { resize(size); }
   Buffer(Buffer&& o) noexcept
-      : data_(std::move(o.data_)), size_(std::exchange(o.size_, 0)), capacity_(std::exchange(o.capacity_, 0)) {}
+      : data_(std::move(o.data_)),
+        size_(std::exchange(o.size_, 0)),
+        capacity_(std::exchange(o.capacity_, 0)) {}
   Buffer& operator=(Buffer&& o) noexcept {
     data_ = std::move(o.data_);
     size_ = std::exchange(o.size_, 0);

@@ -35,7 +35,9 @@ Channel::Channel(EventLoop& loop, UniqueFd socket, Delegate& delegate, ChannelOp
   (void)set_nonblocking(socket_.get(), true);
 }
 
-Channel::~Channel() { close(); }
+Channel::~Channel() {
+  close();
+}
 
 void Channel::start() {
   if (!socket_.valid()) return;
@@ -69,8 +71,8 @@ bool Channel::send(std::uint8_t kind, Buffer payload, std::vector<UniqueFd> fds)
     return false;
   }
   if (fds.size() > kMaxFdsPerFrame) {
-    fail(ChannelError::kTooManyFds, "a frame may carry at most " +
-                                        std::to_string(kMaxFdsPerFrame) + " descriptors");
+    fail(ChannelError::kTooManyFds,
+         "a frame may carry at most " + std::to_string(kMaxFdsPerFrame) + " descriptors");
     return false;
   }
   if (!queue_.empty() && queued_bytes_ + payload.size() > options_.max_queued_bytes) {
@@ -155,8 +157,8 @@ void Channel::update_interest() {
     // would otherwise be reported again and again).
     watch_.reset();
   } else if (!watch_) {
-    watch_ = loop_.watch_fd(socket_.get(), events,
-                            [this](std::uint32_t ready) { on_events(ready); });
+    watch_ =
+        loop_.watch_fd(socket_.get(), events, [this](std::uint32_t ready) { on_events(ready); });
   } else {
     watch_.set_events(events);
   }
@@ -183,13 +185,12 @@ Result<std::size_t> Channel::receive(bool& eof, bool& would_block) {
   would_block = r->would_block;
   if (!fds.empty() || r->fds_truncated) {
     if (!options_.accept_fds)
-      return make_error(ErrorCode::kBadMessage,
-                        "the peer sent " + std::to_string(fds.size()) +
-                            " descriptors on a channel that accepts none");
+      return make_error(ErrorCode::kBadMessage, "the peer sent " + std::to_string(fds.size()) +
+                                                    " descriptors on a channel that accepts none");
     if (r->fds_truncated)
-      return make_error(ErrorCode::kBadMessage, "the peer sent more than " +
-                                                    std::to_string(kMaxFdsPerFrame) +
-                                                    " descriptors at once");
+      return make_error(
+          ErrorCode::kBadMessage,
+          "the peer sent more than " + std::to_string(kMaxFdsPerFrame) + " descriptors at once");
     parser_.add_fds(fds);  // fds not taken by a frame are closed with the parser
   }
   parser_.commit(r->bytes);
@@ -249,7 +250,8 @@ Result<void> Channel::flush_blocking(int timeout_ms) {
   while (!queue_.empty()) {
     if (!socket_.valid()) return make_error(ErrorCode::kDisconnected, "the channel is closed");
     std::size_t before = queued_bytes_;
-    if (!write_some()) return make_error(ErrorCode::kDisconnected, "the channel failed while writing");
+    if (!write_some())
+      return make_error(ErrorCode::kDisconnected, "the channel failed while writing");
     if (queue_.empty()) break;
     if (queued_bytes_ != before) continue;
     int wait = -1;
@@ -316,6 +318,8 @@ Result<Buffer> Channel::take_unparsed() {
   return out;
 }
 
-void Channel::inject(std::span<const std::uint8_t> bytes) { parser_.feed(bytes); }
+void Channel::inject(std::span<const std::uint8_t> bytes) {
+  parser_.feed(bytes);
+}
 
 }  // namespace valence::transport

@@ -39,7 +39,8 @@ std::span<std::uint8_t> FrameParser::prepare(std::size_t min) {
     return {p.data() + p.size(), std::min(p.capacity(), large_size_) - p.size()};
   }
   // Compact: drop parsed bytes at the front when they are the larger part.
-  if (consumed_ > 0 && (consumed_ >= staging_.size() / 2 || staging_.capacity() - staging_.size() < min)) {
+  if (consumed_ > 0 &&
+      (consumed_ >= staging_.size() / 2 || staging_.capacity() - staging_.size() < min)) {
     std::size_t rest = staging_.size() - consumed_;
     if (rest) std::memmove(staging_.data(), staging_.data() + consumed_, rest);
     staging_.resize(rest);

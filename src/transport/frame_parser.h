@@ -59,9 +59,9 @@ class FrameParser {
   Status orphan_fds();
 
   ParserLimits limits_;
-  Buffer staging_;             // received bytes not yet parsed
-  std::size_t consumed_ = 0;   // parsed bytes at the front of staging_
-  bool in_large_ = false;      // collecting a large payload directly
+  Buffer staging_;            // received bytes not yet parsed
+  std::size_t consumed_ = 0;  // parsed bytes at the front of staging_
+  bool in_large_ = false;     // collecting a large payload directly
   Frame large_;
   std::size_t large_size_ = 0;
   std::vector<UniqueFd> fds_;

@@ -13,9 +13,8 @@ namespace valence::transport {
 namespace {
 
 Unexpected errno_error(const char* what, int err) {
-  ErrorCode code = (err == EPIPE || err == ECONNRESET || err == ENOTCONN)
-                       ? ErrorCode::kDisconnected
-                       : ErrorCode::kFailed;
+  ErrorCode code = (err == EPIPE || err == ECONNRESET || err == ENOTCONN) ? ErrorCode::kDisconnected
+                                                                          : ErrorCode::kFailed;
   return make_error(code, std::string(what) + ": " + std::strerror(err));
 }
 
@@ -32,7 +31,8 @@ Result<void> set_nonblocking(int fd, bool nonblocking) {
   int flags = ::fcntl(fd, F_GETFL);
   if (flags < 0) return errno_error("fcntl(F_GETFL)", errno);
   int wanted = nonblocking ? (flags | O_NONBLOCK) : (flags & ~O_NONBLOCK);
-  if (wanted != flags && ::fcntl(fd, F_SETFL, wanted) < 0) return errno_error("fcntl(F_SETFL)", errno);
+  if (wanted != flags && ::fcntl(fd, F_SETFL, wanted) < 0)
+    return errno_error("fcntl(F_SETFL)", errno);
   return {};
 }
 
@@ -43,8 +43,9 @@ Result<SendResult> send_some(int fd, std::span<const iovec> iov, std::span<const
   alignas(cmsghdr) char control[CMSG_SPACE(sizeof(int) * kMaxFdsPerFrame)];
   if (!fds.empty()) {
     if (fds.size() > kMaxFdsPerFrame)
-      return make_error(ErrorCode::kOverloaded,
-                        "a frame may carry at most " + std::to_string(kMaxFdsPerFrame) + " descriptors");
+      return make_error(
+          ErrorCode::kOverloaded,
+          "a frame may carry at most " + std::to_string(kMaxFdsPerFrame) + " descriptors");
     std::size_t bytes = sizeof(int) * fds.size();
     msg.msg_control = control;
     msg.msg_controllen = CMSG_SPACE(bytes);
@@ -111,7 +112,8 @@ Result<bool> wait_fd(int fd, bool for_write, int timeout_ms) {
 bool is_connected_unix_stream(int fd) {
   int domain = 0, type = 0, listening = 0;
   socklen_t len = sizeof(int);
-  if (::getsockopt(fd, SOL_SOCKET, SO_DOMAIN, &domain, &len) != 0 || domain != AF_UNIX) return false;
+  if (::getsockopt(fd, SOL_SOCKET, SO_DOMAIN, &domain, &len) != 0 || domain != AF_UNIX)
+    return false;
   len = sizeof(int);
   if (::getsockopt(fd, SOL_SOCKET, SO_TYPE, &type, &len) != 0 || type != SOCK_STREAM) return false;
   len = sizeof(int);

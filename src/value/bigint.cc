@@ -19,7 +19,8 @@ BigInt BigInt::from_uint64(std::uint64_t value) {
 }
 
 BigInt BigInt::from_int64(std::int64_t value) {
-  std::uint64_t mag = value < 0 ? ~static_cast<std::uint64_t>(value) + 1 : static_cast<std::uint64_t>(value);
+  std::uint64_t mag =
+      value < 0 ? ~static_cast<std::uint64_t>(value) + 1 : static_cast<std::uint64_t>(value);
   BigInt b = from_uint64(mag);
   b.negative_ = value < 0;
   return b;

@@ -159,7 +159,9 @@ void Array::set(std::uint32_t index, Value value) {
   if (index >= length_) length_ = index + 1;
 }
 
-void Array::push_back(Value value) { set(length_, std::move(value)); }
+void Array::push_back(Value value) {
+  set(length_, std::move(value));
+}
 
 std::size_t Array::element_count() const noexcept {
   std::size_t n = extra_ ? extra_->far.size() : 0;
@@ -323,8 +325,7 @@ std::size_t view_element_size(ViewKind kind) noexcept {
   }
 }
 
-View::View(ViewKind kind, Bytes bytes)
-    : kind_(kind), byte_offset_(0), byte_length_(bytes.size()) {
+View::View(ViewKind kind, Bytes bytes) : kind_(kind), byte_offset_(0), byte_length_(bytes.size()) {
   buffer_ = Value(ArrayBuffer(std::move(bytes)));
 }
 
@@ -397,8 +398,8 @@ struct FlagLetter {
 };
 // JS's canonical order for RegExp.prototype.flags.
 constexpr FlagLetter kFlagLetters[] = {
-    {'d', kRegExpHasIndices}, {'g', kRegExpGlobal}, {'i', kRegExpIgnoreCase},
-    {'l', kRegExpLinear},     {'m', kRegExpMultiline}, {'s', kRegExpDotAll},
+    {'d', kRegExpHasIndices}, {'g', kRegExpGlobal},      {'i', kRegExpIgnoreCase},
+    {'l', kRegExpLinear},     {'m', kRegExpMultiline},   {'s', kRegExpDotAll},
     {'u', kRegExpUnicode},    {'v', kRegExpUnicodeSets}, {'y', kRegExpSticky},
 };
 }  // namespace
@@ -456,7 +457,9 @@ void index_nodes(const Value& v, std::vector<const Value*>& nodes) {
 }
 }  // namespace
 
-RefIndex::RefIndex(const Value& root) { index_nodes(root, nodes_); }
+RefIndex::RefIndex(const Value& root) {
+  index_nodes(root, nodes_);
+}
 
 const Value& RefIndex::deref(const Value& v) const noexcept {
   if (!v.is_ref()) return v;

@@ -41,8 +41,8 @@ void key(const String& k, std::string& out) {
   const std::string& w = k.wtf8();
   bool identifier = !w.empty() && !(w[0] >= '0' && w[0] <= '9');
   for (char c : w)
-    if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
-          c == '_' || c == '$'))
+    if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_' ||
+          c == '$'))
       identifier = false;
   if (identifier || PropertyList::array_index(w)) {
     out += w;
@@ -241,14 +241,17 @@ void render(const Value& v, std::string& out) {
       number(v.get_number_object().value, out);
       out += "]";
       return;
-    case Type::kBigIntObject: out += "[BigInt: " + v.get_bigint_object().value.to_decimal() + "n]"; return;
+    case Type::kBigIntObject:
+      out += "[BigInt: " + v.get_bigint_object().value.to_decimal() + "n]";
+      return;
     case Type::kStringObject:
       out += "[String: ";
       quote(v.get_string_object().value, out);
       out += "]";
       return;
     case Type::kHostObject:
-      out += "[" + v.get_host_object().kind + " #" + std::to_string(v.get_host_object().handle) + "]";
+      out +=
+          "[" + v.get_host_object().kind + " #" + std::to_string(v.get_host_object().handle) + "]";
       return;
   }
 }

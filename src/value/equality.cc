@@ -57,7 +57,8 @@ bool operator==(const Value& a, const Value& b) {
     case Type::kBigInt: return a.get_bigint() == b.get_bigint();
     case Type::kString: return a.get_js_string() == b.get_js_string();
     case Type::kRef: return a.get_ref() == b.get_ref();
-    case Type::kObject: return equal_props(a.get_object().properties(), b.get_object().properties());
+    case Type::kObject:
+      return equal_props(a.get_object().properties(), b.get_object().properties());
     case Type::kArray: return equal_arrays(a.get_array(), b.get_array());
     case Type::kDate: return same_value(a.get_date().time, b.get_date().time);
     case Type::kRegExp:

@@ -16,7 +16,9 @@ String String::from_latin1(std::string_view bytes) {
   return s;
 }
 
-std::string String::utf8() const { return unicode::to_utf8(data_); }
+std::string String::utf8() const {
+  return unicode::to_utf8(data_);
+}
 
 std::u16string String::utf16() const {
   std::u16string out;
@@ -25,8 +27,12 @@ std::u16string String::utf16() const {
   return out;
 }
 
-bool String::is_well_formed() const { return unicode::is_well_formed(data_); }
-bool String::is_ascii() const { return unicode::is_ascii(data_); }
+bool String::is_well_formed() const {
+  return unicode::is_well_formed(data_);
+}
+bool String::is_ascii() const {
+  return unicode::is_ascii(data_);
+}
 std::size_t String::length() const {
   return is_ascii() ? data_.size() : unicode::utf16_length(data_);
 }

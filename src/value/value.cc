@@ -60,7 +60,9 @@ Value Value::array(std::initializer_list<Value> items) {
   return Value(Array(std::move(v)));
 }
 
-Value Value::array(std::vector<Value> items) { return Value(Array(std::move(items))); }
+Value Value::array(std::vector<Value> items) {
+  return Value(Array(std::move(items)));
+}
 
 Value Value::object(std::initializer_list<std::pair<std::string_view, Value>> props) {
   return Value(Object(props));
@@ -72,10 +74,11 @@ Value Value::clone() const {
         using T = std::decay_t<decltype(x)>;
         if constexpr (std::is_same_v<T, Object> || std::is_same_v<T, Array>) {
           return Value(x.clone());
-        } else if constexpr (std::is_same_v<T, detail::Box<Map>> || std::is_same_v<T, detail::Box<Set>> ||
-                      std::is_same_v<T, detail::Box<ArrayBuffer>> ||
-                      std::is_same_v<T, detail::Box<View>> ||
-                      std::is_same_v<T, detail::Box<ErrorValue>>) {
+        } else if constexpr (std::is_same_v<T, detail::Box<Map>> ||
+                             std::is_same_v<T, detail::Box<Set>> ||
+                             std::is_same_v<T, detail::Box<ArrayBuffer>> ||
+                             std::is_same_v<T, detail::Box<View>> ||
+                             std::is_same_v<T, detail::Box<ErrorValue>>) {
           return Value(x->clone());
         } else {
           return Value(T(x));
@@ -98,33 +101,33 @@ void Value::type_failure(Type wanted) const {
   detail::check_failed(__FILE__, __LINE__, "type() == wanted", msg.c_str());
 }
 
-#define VALENCE_GETTER(Ret, name, Alt, kind, expr)  \
-  Ret Value::name() const {                          \
-    const auto* p = std::get_if<Alt>(&v_);           \
-    if (!p) type_failure(Type::kind);                \
-    return expr;                                     \
+#define VALENCE_GETTER(Ret, name, Alt, kind, expr) \
+  Ret Value::name() const {                        \
+    const auto* p = std::get_if<Alt>(&v_);         \
+    if (!p) type_failure(Type::kind);              \
+    return expr;                                   \
   }
-#define VALENCE_INLINE_GETTERS(T, name, kind)                  \
-  const T& Value::name() const {                               \
-    const auto* p = std::get_if<T>(&v_);                       \
-    if (!p) type_failure(Type::kind);                          \
-    return *p;                                                 \
-  }                                                            \
-  T& Value::name() {                                           \
-    auto* p = std::get_if<T>(&v_);                             \
-    if (!p) type_failure(Type::kind);                          \
-    return *p;                                                 \
+#define VALENCE_INLINE_GETTERS(T, name, kind) \
+  const T& Value::name() const {              \
+    const auto* p = std::get_if<T>(&v_);      \
+    if (!p) type_failure(Type::kind);         \
+    return *p;                                \
+  }                                           \
+  T& Value::name() {                          \
+    auto* p = std::get_if<T>(&v_);            \
+    if (!p) type_failure(Type::kind);         \
+    return *p;                                \
   }
-#define VALENCE_BOX_GETTERS(T, name, kind)                     \
-  const T& Value::name() const {                               \
-    const auto* p = std::get_if<detail::Box<T>>(&v_);          \
-    if (!p) type_failure(Type::kind);                          \
-    return **p;                                                \
-  }                                                            \
-  T& Value::name() {                                           \
-    auto* p = std::get_if<detail::Box<T>>(&v_);                \
-    if (!p) type_failure(Type::kind);                          \
-    return **p;                                                \
+#define VALENCE_BOX_GETTERS(T, name, kind)            \
+  const T& Value::name() const {                      \
+    const auto* p = std::get_if<detail::Box<T>>(&v_); \
+    if (!p) type_failure(Type::kind);                 \
+    return **p;                                       \
+  }                                                   \
+  T& Value::name() {                                  \
+    auto* p = std::get_if<detail::Box<T>>(&v_);       \
+    if (!p) type_failure(Type::kind);                 \
+    return **p;                                       \
   }
 
 VALENCE_GETTER(bool, get_bool, bool, kBoolean, *p)
@@ -172,13 +175,17 @@ const std::string* Value::get_if_string() const noexcept {
   return s ? &s->wtf8() : nullptr;
 }
 
-#define VALENCE_BOX_GET_IF(T, name)                                  \
-  const T* Value::name() const noexcept {                            \
-    const auto* p = std::get_if<detail::Box<T>>(&v_);                \
-    return p ? p->get() : nullptr;                                   \
+#define VALENCE_BOX_GET_IF(T, name)                   \
+  const T* Value::name() const noexcept {             \
+    const auto* p = std::get_if<detail::Box<T>>(&v_); \
+    return p ? p->get() : nullptr;                    \
   }
-const Object* Value::get_if_object() const noexcept { return std::get_if<Object>(&v_); }
-const Array* Value::get_if_array() const noexcept { return std::get_if<Array>(&v_); }
+const Object* Value::get_if_object() const noexcept {
+  return std::get_if<Object>(&v_);
+}
+const Array* Value::get_if_array() const noexcept {
+  return std::get_if<Array>(&v_);
+}
 VALENCE_BOX_GET_IF(Map, get_if_map)
 VALENCE_BOX_GET_IF(Set, get_if_set)
 VALENCE_BOX_GET_IF(ArrayBuffer, get_if_array_buffer)
@@ -186,8 +193,12 @@ VALENCE_BOX_GET_IF(View, get_if_view)
 VALENCE_BOX_GET_IF(ErrorValue, get_if_error)
 #undef VALENCE_BOX_GET_IF
 
-Object* Value::get_if_object() noexcept { return std::get_if<Object>(&v_); }
-Array* Value::get_if_array() noexcept { return std::get_if<Array>(&v_); }
+Object* Value::get_if_object() noexcept {
+  return std::get_if<Object>(&v_);
+}
+Array* Value::get_if_array() noexcept {
+  return std::get_if<Array>(&v_);
+}
 
 const Value* Value::find(std::string_view key) const noexcept {
   const Object* o = get_if_object();
@@ -213,6 +224,8 @@ const Value& Value::operator[](std::size_t index) const {
   return *v;
 }
 
-std::ostream& operator<<(std::ostream& os, const Value& v) { return os << v.to_debug_string(); }
+std::ostream& operator<<(std::ostream& os, const Value& v) {
+  return os << v.to_debug_string();
+}
 
 }  // namespace valence

@@ -54,7 +54,8 @@ TEST(Codec, SpecExamples) {
   EXPECT_EQ(enc(Value(std::nan(""))), "ff 0f 4e 00 00 00 00 00 00 f8 7f");
   EXPECT_EQ(enc(Value("caf\xC3\xA9")), "ff 0f 22 04 63 61 66 e9");
   EXPECT_EQ(enc(Value("\xE2\x82\xAC")), "ff 0f 63 02 ac 20");
-  EXPECT_EQ(enc(Value::object({{"ab", "\xE2\x82\xAC"}})), "ff 0f 6f 22 02 61 62 00 63 02 ac 20 7b 01");
+  EXPECT_EQ(enc(Value::object({{"ab", "\xE2\x82\xAC"}})),
+            "ff 0f 6f 22 02 61 62 00 63 02 ac 20 7b 01");
   EXPECT_EQ(enc(Value(BigInt::from_int64(-123456789))), "ff 0f 5a 11 15 cd 5b 07 00 00 00 00");
   EXPECT_EQ(enc(Value(BigInt())), "ff 0f 5a 00");
   EXPECT_EQ(enc(Value(NumberObject{42})), "ff 0f 6e 00 00 00 00 00 00 45 40");
@@ -99,7 +100,8 @@ TEST(Codec, ForwardReferenceIsAnEncodeError) {
 }
 
 TEST(Codec, UnknownHostObjectFailsWithItsPath) {
-  Value v = Value::array({1, Value::object({{"user", Value::object({{"port", HostObject{"MessagePort", 7}}})}})});
+  Value v = Value::array(
+      {1, Value::object({{"user", Value::object({{"port", HostObject{"MessagePort", 7}}})}})});
   EncodeOptions o;
   o.root_name = "args";
   auto r = encode(v, o);

@@ -60,9 +60,8 @@ ChildContext connect_child(IpcRendererOptions options) {
 
 Value report(const Result<Value>& r) {
   if (r) return Value::object({{"ok", true}, {"value", r->clone()}});
-  Value out = Value::object({{"ok", false},
-                             {"code", error_code_name(r.error().code)},
-                             {"message", r.error().message}});
+  Value out = Value::object(
+      {{"ok", false}, {"code", error_code_name(r.error().code)}, {"message", r.error().message}});
   // The remote JS Error, when it crossed intact.
   if (r.error().remote) out.get_object().set("remote", r.error().remote->clone());
   return out;
@@ -179,7 +178,9 @@ IpcTest::IpcTest()
   install_report_listeners();
 }
 
-IpcTest::~IpcTest() { main_process.reset(); }
+IpcTest::~IpcTest() {
+  main_process.reset();
+}
 
 void IpcTest::install_report_listeners() {
   ipc().on("result", [this](IpcMainEvent&, int tag, Value r) { results[tag] = std::move(r); });
@@ -223,8 +224,9 @@ std::shared_ptr<WebContents> IpcTest::spawn(const std::string& scenario, const A
   if (!run_until([&] { return events_[id].loaded || events_[id].gone.has_value(); })) {
     ADD_FAILURE() << "child '" << scenario << "' did not say Hello within 20 s";
   } else if (!events_[id].loaded) {
-    ADD_FAILURE() << "child '" << scenario << "' ended before its Hello: "
-                  << events_[id].gone->reason << " " << events_[id].gone->exit_code;
+    ADD_FAILURE() << "child '" << scenario
+                  << "' ended before its Hello: " << events_[id].gone->reason << " "
+                  << events_[id].gone->exit_code;
   }
   return wc;
 }

@@ -48,10 +48,10 @@ bool register_child_scenario(const char* name, ChildScenario fn);
 // argv names none.
 int run_child_scenario_if_asked(int argc, char** argv);
 
-#define VALENCE_CHILD_SCENARIO(name)                                                   \
-  static int valence_child_##name(const ::valence::test::Args& args);                  \
-  [[maybe_unused]] static const bool valence_child_registered_##name =                  \
-      ::valence::test::register_child_scenario(#name, valence_child_##name);           \
+#define VALENCE_CHILD_SCENARIO(name)                                         \
+  static int valence_child_##name(const ::valence::test::Args& args);        \
+  [[maybe_unused]] static const bool valence_child_registered_##name =       \
+      ::valence::test::register_child_scenario(#name, valence_child_##name); \
   static int valence_child_##name([[maybe_unused]] const ::valence::test::Args& args)
 
 // Child side: a loop and a connected IpcRenderer, or exit(90) with a message.

@@ -23,7 +23,9 @@ namespace {
 using Strings = std::vector<std::string>;
 using ipc::MessageKind;
 
-std::uint8_t kind(MessageKind k) { return static_cast<std::uint8_t>(k); }
+std::uint8_t kind(MessageKind k) {
+  return static_cast<std::uint8_t>(k);
+}
 
 std::vector<std::uint8_t> args_message(const std::string& channel) {
   return message_frame(kind(MessageKind::kMessage), 0, channel, Value::array({1, "two"}));
@@ -96,7 +98,8 @@ VALENCE_CHILD_SCENARIO(hostile) {
     if (::pipe2(p, O_CLOEXEC) != 0) ::_exit(95);
     iovec iov{f.data(), f.size()};
     (void)transport::set_nonblocking(fd, false);
-    auto sent = transport::send_some(fd, std::span<const iovec>(&iov, 1), std::span<const int>(p, 1));
+    auto sent =
+        transport::send_some(fd, std::span<const iovec>(&iov, 1), std::span<const int>(p, 1));
     if (!sent || sent->bytes != f.size()) ::_exit(96);
   } else if (what == "reply_kind") {
     hello();
@@ -129,7 +132,9 @@ struct HostileCase {
   std::size_t max_message_bytes;
 };
 
-void PrintTo(const HostileCase& c, std::ostream* os) { *os << c.name; }
+void PrintTo(const HostileCase& c, std::ostream* os) {
+  *os << c.name;
+}
 
 class HostileChild : public IpcTest, public ::testing::WithParamInterface<HostileCase> {};
 
@@ -200,8 +205,8 @@ INSTANTIATE_TEST_SUITE_P(
         HostileCase{"second_hello", "unexpected Hello from a renderer", kExact, 0},
         HostileCase{"fds", "1 unexpected descriptors with a frame of kind 3", kExact, 0},
         // A descriptor sent with a frame whose header declares none.
-        HostileCase{"undeclared_fds", "malformed data: 1 descriptors arrived that no frame declares",
-                    kExact, 0},
+        HostileCase{"undeclared_fds",
+                    "malformed data: 1 descriptors arrived that no frame declares", kExact, 0},
         HostileCase{"reply_kind", "unexpected InvokeReply from a renderer", kExact, 0},
         HostileCase{"unknown_kind", "unknown message kind 99", kExact, 0},
         HostileCase{"sparse_args", "'ch': 4294967295 arguments (limit 65536)", kExact, 0},
@@ -282,9 +287,10 @@ TEST_F(IpcTest, AFloodOfAMillionMessagesArrivesWholeInOrderWhileAnotherChildIsSe
   auto t0 = Clock::now();
   ASSERT_TRUE(run_until([&] { return done_total >= 0; }, 100s))
       << received << " of " << kFlood << " messages in 100 s";
-  RecordProperty("flood_ms", static_cast<int>(std::chrono::duration_cast<std::chrono::milliseconds>(
-                                                  Clock::now() - t0)
-                                                  .count()));
+  RecordProperty(
+      "flood_ms",
+      static_cast<int>(
+          std::chrono::duration_cast<std::chrono::milliseconds>(Clock::now() - t0).count()));
   RecordProperty("pings_during_flood", pings_during_flood);
   EXPECT_EQ(received, kFlood);
   EXPECT_EQ(done_total, kFlood);

@@ -21,11 +21,13 @@ class InvokeTest : public IpcTest, public ::testing::WithParamInterface<const ch
       return Value::object({{"x", 1}, {"list", Value::array({"a", nullptr})}});
     });
     (void)ipc().handle("void", [](IpcMainInvokeEvent&) {});
-    (void)ipc().handle("result-ok", [](IpcMainInvokeEvent&) { return Result<std::string>("fine"); });
+    (void)ipc().handle("result-ok",
+                       [](IpcMainInvokeEvent&) { return Result<std::string>("fine"); });
     (void)ipc().handle("result-err", [](IpcMainInvokeEvent&) -> Result<int> {
       return make_error(ErrorCode::kFailed, "bad input");
     });
-    (void)ipc().handle("throws", [](IpcMainInvokeEvent&) -> int { throw std::runtime_error("boom"); });
+    (void)ipc().handle("throws",
+                       [](IpcMainInvokeEvent&) -> int { throw std::runtime_error("boom"); });
     (void)ipc().handle("typed", [](IpcMainInvokeEvent&, int n) { return n; });
     // Handlers that answer later, from a timer.
     (void)ipc().handle("later", [this](IpcMainInvokeEvent&, int x) {
@@ -83,7 +85,8 @@ TEST_P(InvokeTest, Errors) {
   EXPECT_EQ(report_message(r), "Error invoking remote method 'throws': Error: boom");
   r = call(wc, "nope");
   EXPECT_EQ(report_code(r), "no_handler");
-  EXPECT_EQ(report_message(r), "Error invoking remote method 'nope': Error: No handler registered for 'nope'");
+  EXPECT_EQ(report_message(r),
+            "Error invoking remote method 'nope': Error: No handler registered for 'nope'");
   r = call(wc, "typed", vals("x"));
   EXPECT_EQ(report_code(r), "handler_rejected");
   EXPECT_EQ(report_message(r),
@@ -105,8 +108,9 @@ TEST_P(InvokeTest, HandlersAnsweringLaterThroughAFuture) {
   EXPECT_EQ(report_message(r), "Error invoking remote method 'later-fail': Error: too late");
   r = call(wc, "dropped");
   EXPECT_EQ(report_code(r), "handler_rejected");
-  EXPECT_EQ(report_message(r),
-            "Error invoking remote method 'dropped': Error: the promise was dropped without a result");
+  EXPECT_EQ(
+      report_message(r),
+      "Error invoking remote method 'dropped': Error: the promise was dropped without a result");
 }
 
 INSTANTIATE_TEST_SUITE_P(Modes, InvokeTest, ::testing::Values("then", "get", "co"),
@@ -122,7 +126,8 @@ TEST_F(IpcTest, ManyInvokesOutstandingAreAnsweredOutOfOrder) {
   auto wc = spawn_puppet();
   constexpr int kCount = 200;
   std::vector<int> tags;
-  for (int i = 0; i < kCount; ++i) tags.push_back(invoke(wc, i % 2 ? "then" : "co", "slow", vals(i)));
+  for (int i = 0; i < kCount; ++i)
+    tags.push_back(invoke(wc, i % 2 ? "then" : "co", "slow", vals(i)));
   ASSERT_TRUE(run_until([&] { return pending.size() == kCount; }));
   for (auto it = pending.rbegin(); it != pending.rend(); ++it)
     it->second->set(Value(it->first * 10));
@@ -133,7 +138,8 @@ TEST_F(IpcTest, ManyInvokesOutstandingAreAnsweredOutOfOrder) {
 }
 
 TEST_F(IpcTest, RawInvokeErrorsKeepTheHandlersMessageAsIs) {
-  (void)ipc().handle("throws", [](IpcMainInvokeEvent&) -> int { throw std::runtime_error("boom"); });
+  (void)ipc().handle("throws",
+                     [](IpcMainInvokeEvent&) -> int { throw std::runtime_error("boom"); });
   auto wc = spawn("puppet", {"raw"});
   Value r = await_result(invoke(wc, "then", "throws"));
   EXPECT_EQ(report_code(r), "handler_rejected");

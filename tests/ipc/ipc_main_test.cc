@@ -125,7 +125,8 @@ TEST_F(IpcTest, HandlersRegisterOnceEach) {
   EXPECT_FALSE(ipc().has_handler("ch"));
   r = await_result(invoke(wc, "then", "ch"));
   EXPECT_EQ(report_code(r), "no_handler");
-  EXPECT_EQ(report_message(r), "Error invoking remote method 'ch': Error: No handler registered for 'ch'");
+  EXPECT_EQ(report_message(r),
+            "Error invoking remote method 'ch': Error: No handler registered for 'ch'");
 
   // handle_once: answers one invoke, then the channel has no handler.
   ASSERT_TRUE(ipc().handle_once("ch", [](IpcMainInvokeEvent&) { return "once"; }).has_value());
@@ -141,26 +142,30 @@ TEST_F(IpcTest, HandlersRegisterOnceEach) {
 TEST_F(IpcTest, TypedArgumentsConvertAndMismatchesAreReported) {
   Strings errors, log;
   ipc().set_error_reporter([&](const std::string& e) { errors.push_back(e); });
-  ipc().on("user", [&](IpcMainEvent&, TestUser u, std::vector<int> v, std::optional<std::string> o) {
-    log.push_back(u.name + ":" + std::to_string(u.age) + ":" + std::to_string(v.size()) + ":" +
-                  o.value_or("none"));
-  });
+  ipc().on("user",
+           [&](IpcMainEvent&, TestUser u, std::vector<int> v, std::optional<std::string> o) {
+             log.push_back(u.name + ":" + std::to_string(u.age) + ":" + std::to_string(v.size()) +
+                           ":" + o.value_or("none"));
+           });
   ipc().on("user", [&](IpcMainEvent&, const std::vector<Value>& raw) {
     log.push_back("raw:" + std::to_string(raw.size()));
   });
-  ipc().on("byte", [&](IpcMainEvent&, std::uint8_t b) { log.push_back("byte:" + std::to_string(b)); });
+  ipc().on("byte",
+           [&](IpcMainEvent&, std::uint8_t b) { log.push_back("byte:" + std::to_string(b)); });
   ipc().on("two", [&](IpcMainEvent&, std::string, int) { log.push_back("two"); });
   auto wc = spawn_puppet();
   send(wc, "user", vals(Value::object({{"name", "ada"}, {"age", 36}}), Value::array({1, 2, 3})));
-  send(wc, "user", vals(Value::object({{"name", "bob"}, {"age", 7}}), Value::array(std::vector<Value>()), "x"));
-  send(wc, "user", vals(Value::object({{"name", "eve"}, {"age", "old"}}), Value::array(std::vector<Value>())));
+  send(wc, "user",
+       vals(Value::object({{"name", "bob"}, {"age", 7}}), Value::array(std::vector<Value>()), "x"));
+  send(wc, "user",
+       vals(Value::object({{"name", "eve"}, {"age", "old"}}), Value::array(std::vector<Value>())));
   send(wc, "user", vals(Value::object({{"name", "joe"}, {"age", 1}}), Value::array({1, "2"})));
   send(wc, "byte", vals(200));
   send(wc, "byte", vals(300));
   send(wc, "two", vals("only one"));
   ASSERT_TRUE(sync_point(wc));
-  EXPECT_EQ(log, (Strings{"ada:36:3:none", "raw:2", "bob:7:0:x", "raw:3", "raw:2", "raw:2",
-                          "byte:200"}));
+  EXPECT_EQ(
+      log, (Strings{"ada:36:3:none", "raw:2", "bob:7:0:x", "raw:3", "raw:2", "raw:2", "byte:200"}));
   EXPECT_EQ(errors, (Strings{"args[0].age: expected number, got string",
                              "args[1][1]: expected number, got string",
                              "args[0]: expected an integer that fits uint8, got 300",
@@ -198,10 +203,13 @@ TEST_F(IpcTest, TheEventNamesItsSender) {
   EXPECT_EQ(main_process->all_web_contents().size(), 2u);
 
   IpcMainInvokeEvent seen;
-  ASSERT_TRUE(ipc().handle("who", [&](IpcMainInvokeEvent& e) {
-                     seen.process_id = e.process_id;
-                     seen.sender = e.sender;
-                   }).has_value());
+  ASSERT_TRUE(ipc()
+                  .handle("who",
+                          [&](IpcMainInvokeEvent& e) {
+                            seen.process_id = e.process_id;
+                            seen.sender = e.sender;
+                          })
+                  .has_value());
   ASSERT_TRUE(report_ok(await_result(invoke(wc, "then", "who"))));
   EXPECT_EQ(seen.process_id, child_pid);
   EXPECT_EQ(seen.sender, wc);
@@ -214,8 +222,10 @@ TEST_F(IpcTest, ReplyAndSenderSendReachTheChild) {
   });
   auto wc = spawn_puppet();
   int tag = next_tag();
-  command(wc, Value::object({{"op", "listen"}, {"how", "on"}, {"channel", "answer"},
-                             {"label", "L"}, {"tag", tag}}));
+  command(
+      wc,
+      Value::object(
+          {{"op", "listen"}, {"how", "on"}, {"channel", "answer"}, {"label", "L"}, {"tag", tag}}));
   ASSERT_TRUE(report_ok(await_result(tag)));
   send(wc, "ask", vals("q"));
   ASSERT_TRUE(run_until([&] { return heard.size() == 2; }));
@@ -228,13 +238,17 @@ TEST_F(IpcTest, WebContentsSendReachesTheChildsListeners) {
   auto wc = spawn_puppet();
   auto listen = [&](const char* how, const char* channel, const char* label) {
     int tag = next_tag();
-    command(wc, Value::object({{"op", "listen"}, {"how", how}, {"channel", channel},
-                               {"label", label}, {"tag", tag}}));
+    command(wc, Value::object({{"op", "listen"},
+                               {"how", how},
+                               {"channel", channel},
+                               {"label", label},
+                               {"tag", tag}}));
     return tag;
   };
   auto off = [&](const char* channel, const char* label) {
     int tag = next_tag();
-    command(wc, Value::object({{"op", "off"}, {"channel", channel}, {"label", label}, {"tag", tag}}));
+    command(wc,
+            Value::object({{"op", "off"}, {"channel", channel}, {"label", label}, {"tag", tag}}));
     return report_value(await_result(tag)).clone();
   };
   auto labels = [&] {
@@ -279,8 +293,10 @@ TEST_F(IpcTest, TheChildsTypedListenersReportMismatches) {
   ipc().on("child-error", [&](IpcMainEvent&, std::string e) { child_errors.push_back(e); });
   auto wc = spawn_puppet();
   int tag = next_tag();
-  command(wc, Value::object({{"op", "listen"}, {"how", "typed"}, {"channel", "t"},
-                             {"label", "T"}, {"tag", tag}}));
+  command(
+      wc,
+      Value::object(
+          {{"op", "listen"}, {"how", "typed"}, {"channel", "t"}, {"label", "T"}, {"tag", tag}}));
   ASSERT_TRUE(report_ok(await_result(tag)));
   EXPECT_TRUE(wc->send("t", "text", 5));
   EXPECT_TRUE(wc->send("t", 5, "text"));

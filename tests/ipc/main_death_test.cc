@@ -65,7 +65,8 @@ VALENCE_CHILD_SCENARIO(grandchild) {
   c.ipc->on_disconnect([](const std::string& reason) { fifo_line("disconnect " + reason); });
   auto on_result = [](const Result<Value>& r) {
     fifo_line(r ? std::string("invoke resolved?!")
-                : std::string("invoke ") + error_code_name(r.error().code) + " " + r.error().message);
+                : std::string("invoke ") + error_code_name(r.error().code) + " " +
+                      r.error().message);
   };
   Future<Value> pending = c.ipc->invoke("slow");
   c.ipc->send("pending");

@@ -59,10 +59,10 @@ TEST_F(IpcTest, SendInvokeAndSendSyncFromOneChildStayInOrder) {
     e.set_return_value(i);
   });
   std::vector<int> done;
-  ipc().on("interleave-done", [&](IpcMainEvent&, int invokes, int answered, int wrong,
-                                  int sync_failures) {
-    done = {invokes, answered, wrong, sync_failures};
-  });
+  ipc().on("interleave-done",
+           [&](IpcMainEvent&, int invokes, int answered, int wrong, int sync_failures) {
+             done = {invokes, answered, wrong, sync_failures};
+           });
   auto wc = spawn("interleave");
   ASSERT_TRUE(run_until([&] { return !done.empty(); }, 60s)) << order.size() << " of " << kOps;
   ASSERT_EQ(order.size(), static_cast<std::size_t>(kOps));

@@ -23,7 +23,9 @@ struct GoneCase {
   int signal;
 };
 
-void PrintTo(const GoneCase& c, std::ostream* os) { *os << c.name; }
+void PrintTo(const GoneCase& c, std::ostream* os) {
+  *os << c.name;
+}
 
 class GoneTest : public IpcTest, public ::testing::WithParamInterface<GoneCase> {};
 
@@ -53,12 +55,12 @@ TEST_P(GoneTest, RenderProcessGoneSaysWhy) {
   EXPECT_EQ(wc->id(), id) << "the WebContents outlives its process";
 }
 
-INSTANTIATE_TEST_SUITE_P(
-    Reasons, GoneTest,
-    ::testing::Values(GoneCase{"exit0", "clean-exit", 0, 0}, GoneCase{"exit3", "abnormal-exit", 3, 0},
-                      GoneCase{"kill", "killed", SIGKILL, SIGKILL},
-                      GoneCase{"abort", "crashed", SIGABRT, SIGABRT}),
-    [](const auto& tp) { return std::string(tp.param.name); });
+INSTANTIATE_TEST_SUITE_P(Reasons, GoneTest,
+                         ::testing::Values(GoneCase{"exit0", "clean-exit", 0, 0},
+                                           GoneCase{"exit3", "abnormal-exit", 3, 0},
+                                           GoneCase{"kill", "killed", SIGKILL, SIGKILL},
+                                           GoneCase{"abort", "crashed", SIGABRT, SIGABRT}),
+                         [](const auto& tp) { return std::string(tp.param.name); });
 
 // Says Hello and "deaf-ready" with raw frames, then never reads its socket.
 VALENCE_CHILD_SCENARIO(deaf) {

@@ -57,7 +57,8 @@ class Puppet {
   static std::vector<Value> args_of(const Value& cmd) {
     std::vector<Value> out;
     if (const Value* a = cmd.find("args"); a && a->is_array())
-      a->get_array().for_each_element([&](std::uint32_t, const Value& x) { out.push_back(x.clone()); });
+      a->get_array().for_each_element(
+          [&](std::uint32_t, const Value& x) { out.push_back(x.clone()); });
     return out;
   }
 
@@ -109,7 +110,8 @@ class Puppet {
       }
       result(tag, report(Value(true)));
     } else if (op == "whoami") {
-      result(tag, report(Value::object({{"pid", static_cast<int>(::getpid())}, {"id", ipc().id()}})));
+      result(tag,
+             report(Value::object({{"pid", static_cast<int>(::getpid())}, {"id", ipc().id()}})));
     } else if (op == "echo") {
       result(tag, report(Value(tag)));
     } else if (op == "exit") {

@@ -38,8 +38,9 @@ TEST_F(IpcTest, SendSyncWithoutAListenerFailsAtOnce) {
   Value r = await_result(send_sync(wc, "nobody", vals(1)));
   EXPECT_FALSE(report_ok(r));
   EXPECT_EQ(report_code(r), "no_handler");
-  EXPECT_EQ(report_message(r),
-            "sendSync 'nobody': no listener for the synchronous message 'nobody' in the main process");
+  EXPECT_EQ(
+      report_message(r),
+      "sendSync 'nobody': no listener for the synchronous message 'nobody' in the main process");
   EXPECT_LT(report_ms(r), 5000);
 }
 

@@ -75,7 +75,9 @@ struct EofCase {
   ChannelError error;             // a clean EOF disconnects; one mid-frame is malformed data
   const char* detail;
 };
-void PrintTo(const EofCase& c, std::ostream* os) { *os << c.name; }
+void PrintTo(const EofCase& c, std::ostream* os) {
+  *os << c.name;
+}
 
 class ChannelEof : public ChannelTest, public ::testing::WithParamInterface<EofCase> {};
 

@@ -22,7 +22,8 @@ TEST_F(ChannelTest, ManyFramesInOrderBothWays) {
     ASSERT_TRUE(a.send(static_cast<std::uint8_t>(i % 200 + 1), make_payload(i, i % 300)));
     ASSERT_TRUE(b.send(static_cast<std::uint8_t>(i % 100 + 1), make_payload(i + 1, i % 500)));
   }
-  ASSERT_TRUE(run_until(*loop, [&] { return ra.frames.size() == kFrames && rb.frames.size() == kFrames; }))
+  ASSERT_TRUE(
+      run_until(*loop, [&] { return ra.frames.size() == kFrames && rb.frames.size() == kFrames; }))
       << ra.frames.size() << " / " << rb.frames.size();
   for (std::uint32_t i = 0; i < kFrames; ++i) {
     ASSERT_EQ(rb.frames[i].kind, i % 200 + 1) << i;
@@ -77,7 +78,8 @@ TEST_F(ChannelTest, A300MiBFrameBothWaysWithoutBlockingTheLoop) {
   last = Clock::now();
   tick();
   auto started = Clock::now();
-  ASSERT_TRUE(run_until(*loop, [&] { return ra.frames.size() == 1 || ra.error || rb.error; }, 60s))
+  ASSERT_TRUE(run_until(
+      *loop, [&] { return ra.frames.size() == 1 || ra.error || rb.error; }, 60s))
       << "600 MiB did not move within 60 s";
   auto round_trip = std::chrono::duration_cast<std::chrono::milliseconds>(Clock::now() - started);
   RecordProperty("round_trip_ms", static_cast<int>(round_trip.count()));
@@ -119,7 +121,8 @@ TEST_F(ChannelTest, PassesDescriptorsThatWorkOnTheOtherSide) {
   ASSERT_EQ(rb.frames[0].fds.size(), 2u);
   EXPECT_TRUE(rb.frames[1].fds.empty());
   for (auto& fd : rb.frames[0].fds) {
-    EXPECT_TRUE(::fcntl(fd.get(), F_GETFD) & FD_CLOEXEC) << "received descriptors are close-on-exec";
+    EXPECT_TRUE(::fcntl(fd.get(), F_GETFD) & FD_CLOEXEC)
+        << "received descriptors are close-on-exec";
     EXPECT_NE(fd.get(), event_number);
   }
   // The pipe's write end works: what is written comes out of our read end.

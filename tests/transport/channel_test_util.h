@@ -23,7 +23,9 @@
 
 namespace valence::transport {
 // gtest prints a ChannelError by its name.
-inline void PrintTo(ChannelError e, std::ostream* os) { *os << channel_error_name(e); }
+inline void PrintTo(ChannelError e, std::ostream* os) {
+  *os << channel_error_name(e);
+}
 }  // namespace valence::transport
 
 namespace valence::transport::test {

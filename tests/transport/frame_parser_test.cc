@@ -38,7 +38,9 @@ Bytes header(std::uint32_t size, std::uint8_t kind, std::uint16_t num_fds = 0) {
   return h;
 }
 
-void append(Bytes& out, const Bytes& more) { out.insert(out.end(), more.begin(), more.end()); }
+void append(Bytes& out, const Bytes& more) {
+  out.insert(out.end(), more.begin(), more.end());
+}
 
 Bytes frame_bytes(std::uint8_t kind, const Bytes& payload, std::uint16_t num_fds = 0) {
   Bytes out = header(static_cast<std::uint32_t>(payload.size()), kind, num_fds);
@@ -205,11 +207,11 @@ std::vector<Frame> feed_in_pieces(FrameParser& parser, const Bytes& stream, std:
 TEST(FrameParser, LargeFramesArriveInPieces) {
   std::vector<Expected> want;
   want.push_back({1, pattern(1, 10)});
-  want.push_back({2, pattern(2, 256 * 1024)});        // the largest staged payload
-  want.push_back({3, pattern(3, 256 * 1024 + 1)});    // the smallest large one
+  want.push_back({2, pattern(2, 256 * 1024)});      // the largest staged payload
+  want.push_back({3, pattern(3, 256 * 1024 + 1)});  // the smallest large one
   want.push_back({4, pattern(4, 3)});
   want.push_back({5, pattern(5, 5 * 1024 * 1024 + 17)});
-  want.push_back({6, pattern(6, 700 * 1024)});        // large right after large
+  want.push_back({6, pattern(6, 700 * 1024)});  // large right after large
   want.push_back({7, {}});
   Bytes stream = stream_of(want);
   for (std::uint32_t seed : {1u, 2u, 3u}) {
@@ -244,7 +246,7 @@ TEST(FrameParser, FeedWhileACompleteLargeFrameIsNotTakenYet) {
   Frame f;
   ASSERT_EQ(parser.next(f), Status::kNeedMore);
   parser.feed(std::span(stream).subspan(1000));  // completes it
-  parser.feed(frame_bytes(2, small1));          // before next() takes it
+  parser.feed(frame_bytes(2, small1));           // before next() takes it
   parser.feed(frame_bytes(3, small2));
   expect_frames(drain(parser), {{1, big}, {2, small1}, {3, small2}}, "late take");
 }
@@ -483,8 +485,7 @@ TEST(FrameParser, ALargePayloadGrowsGeometricallyNotOnEveryRead) {
   ASSERT_EQ(parser.next(f), Status::kFrame);
   EXPECT_EQ(f.payload.size(), kSize);
   // 256 KiB doubling to 32 MiB is 8 moves; allow slack, not one per read.
-  EXPECT_LE(moves, 12) << "the payload buffer moved " << moves << " times in " << reads
-                       << " reads";
+  EXPECT_LE(moves, 12) << "the payload buffer moved " << moves << " times in " << reads << " reads";
 }
 
 TEST(FrameParser, StagingDoesNotGrowWithManySmallFeeds) {

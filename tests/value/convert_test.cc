@@ -35,8 +35,8 @@ TEST(Convert, StructsRoundTrip) {
 }
 
 TEST(Convert, MismatchNamesThePath) {
-  Value v = Value::array(
-      {1, Value::object({{"user", Value::object({{"name", "x"}, {"age", "old"}})}})});
+  Value v =
+      Value::array({1, Value::object({{"user", Value::object({{"name", "x"}, {"age", "old"}})}})});
   const Value& arg = v.get_array().items()[1];
   auto r = from_value<demo::Envelope>(arg, "args[1]");
   ASSERT_FALSE(r);

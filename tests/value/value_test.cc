@@ -72,7 +72,9 @@ TEST(Strings, LoneSurrogatesRoundTripThroughUtf16) {
   EXPECT_EQ(s.utf16(), units);
   EXPECT_FALSE(s.is_well_formed());
   EXPECT_EQ(s.length(), 6u);
-  EXPECT_EQ(s.utf8(), "a\xEF\xBF\xBD" "b\xEF\xBF\xBD\xF0\x9F\x98\x80");
+  EXPECT_EQ(s.utf8(),
+            "a\xEF\xBF\xBD"
+            "b\xEF\xBF\xBD\xF0\x9F\x98\x80");
   EXPECT_EQ(String::from_latin1("caf\xE9").wtf8(), "caf\xC3\xA9");
 }
 
@@ -155,9 +157,8 @@ TEST(Debug, ReadableRendering) {
 }
 
 TEST(RefIndex, ResolvesPreOrderIdsIncludingViewBuffers) {
-  Value v = Value::object({{"view", View(ViewKind::kUint8Array, Bytes{1, 2})},
-                           {"again", Ref{1}},
-                           {"buf", Ref{2}}});
+  Value v = Value::object(
+      {{"view", View(ViewKind::kUint8Array, Bytes{1, 2})}, {"again", Ref{1}}, {"buf", Ref{2}}});
   RefIndex index(v);
   EXPECT_EQ(index.object_count(), 3u);
   EXPECT_TRUE(index.deref(v["again"]).is_view());

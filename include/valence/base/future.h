@@ -62,7 +62,9 @@ class Promise {
     state_->result.emplace(std::move(result));
   }
   bool is_set() const { return !state_ || state_->result.has_value(); }
-  void set_blocking_wait(UniqueFunction<void()> wait) { state_->block_until_ready = std::move(wait); }
+  void set_blocking_wait(UniqueFunction<void()> wait) {
+    state_->block_until_ready = std::move(wait);
+  }
 
  private:
   std::shared_ptr<detail::FutureState<T>> state_;  // shared by exactly one Promise and one Future

@@ -21,16 +21,16 @@ class Value;  // valence/value.h; base only holds it by pointer
 
 // Error kinds. The first four follow KJ's taxonomy; the rest are IPC-specific.
 enum class ErrorCode : std::uint8_t {
-  kFailed,          // something went wrong; the message says what
-  kDisconnected,    // the peer or channel went away
-  kOverloaded,      // a limit (size, depth, queue) was hit
-  kUnimplemented,   // valid input that this build does not support
-  kBadMessage,      // input from a peer failed validation
-  kCloneError,      // a value cannot be carried (DataCloneError in browsers)
-  kNoHandler,       // invoke on a channel without a handler
-  kHandlerRejected, // a handler threw or rejected
-  kTypeMismatch,    // a Value is not what a C++ conversion expected
-  kTimedOut,        // a deadline passed
+  kFailed,           // something went wrong; the message says what
+  kDisconnected,     // the peer or channel went away
+  kOverloaded,       // a limit (size, depth, queue) was hit
+  kUnimplemented,    // valid input that this build does not support
+  kBadMessage,       // input from a peer failed validation
+  kCloneError,       // a value cannot be carried (DataCloneError in browsers)
+  kNoHandler,        // invoke on a channel without a handler
+  kHandlerRejected,  // a handler threw or rejected
+  kTypeMismatch,     // a Value is not what a C++ conversion expected
+  kTimedOut,         // a deadline passed
 };
 
 const char* error_code_name(ErrorCode code) noexcept;
@@ -63,10 +63,9 @@ class [[nodiscard]] Result {
  public:
   using value_type = T;
 
-  template <class U = T,
-            class = std::enable_if_t<std::is_constructible_v<T, U&&> &&
-                                     !std::is_same_v<std::decay_t<U>, Result> &&
-                                     !std::is_same_v<std::decay_t<U>, Unexpected>>>
+  template <class U = T, class = std::enable_if_t<std::is_constructible_v<T, U&&> &&
+                                                  !std::is_same_v<std::decay_t<U>, Result> &&
+                                                  !std::is_same_v<std::decay_t<U>, Unexpected>>>
   Result(U&& value) : state_(std::in_place_index<0>, std::forward<U>(value)) {}  // NOLINT
   Result(Unexpected unexpected)  // NOLINT(google-explicit-constructor)
       : state_(std::in_place_index<1>, std::move(unexpected.error)) {}
@@ -136,9 +135,8 @@ class [[nodiscard]] Result<void> {
 }  // namespace valence
 
 // Returns the error of a Result-returning expression from the enclosing function.
-#define VALENCE_RETURN_IF_ERROR(expr)                           \
-  do {                                                          \
-    auto valence_result_ = (expr);                              \
-    if (!valence_result_.has_value())                           \
-      return ::valence::Unexpected{valence_result_.error()};    \
+#define VALENCE_RETURN_IF_ERROR(expr)                                                        \
+  do {                                                                                       \
+    auto valence_result_ = (expr);                                                           \
+    if (!valence_result_.has_value()) return ::valence::Unexpected{valence_result_.error()}; \
   } while (false)

@@ -41,7 +41,7 @@ class IpcMain;
 namespace ipc {
 class SyncReplySlot;
 class ChildHost;
-}
+}  // namespace ipc
 
 // The event of ipcMain.on listeners.
 class IpcMainEvent {
@@ -236,11 +236,11 @@ HandlerResult to_handler_result(R&& r) {
 
 template <class F>
 IpcMain::Listener IpcMain::wrap_listener(F&& f) {
-  return [this, fn = std::forward<F>(f)](IpcMainEvent& event,
-                                         const std::vector<Value>& args) mutable {
-    auto r = detail::typed_call(fn, event, args);
-    if (!r) report_error(r.error().message);
-  };
+  return
+      [this, fn = std::forward<F>(f)](IpcMainEvent& event, const std::vector<Value>& args) mutable {
+        auto r = detail::typed_call(fn, event, args);
+        if (!r) report_error(r.error().message);
+      };
 }
 
 template <class F>

@@ -12,8 +12,8 @@
 #include <string_view>
 #include <vector>
 
-#include "valence/base/unique_function.h"
 #include "valence/base/result.h"
+#include "valence/base/unique_function.h"
 #include "valence/detail/typed_call.h"
 #include "valence/message_port.h"
 #include "valence/value.h"

@@ -52,28 +52,34 @@ Result<Message> decode_message(std::uint8_t kind, std::span<const std::uint8_t> 
   std::uint8_t status;
   std::span<const std::uint8_t> channel;
   if (!in.read_varint64(m.request_id) || !in.read_varint64(channel_size))
-    return make_error(ErrorCode::kBadMessage, std::string(message_kind_name(m.kind)) + " message is truncated");
+    return make_error(ErrorCode::kBadMessage,
+                      std::string(message_kind_name(m.kind)) + " message is truncated");
   if (channel_size > kMaxChannelName)
     return make_error(ErrorCode::kBadMessage, "channel name of " + std::to_string(channel_size) +
-                                                  " bytes (limit " + std::to_string(kMaxChannelName) + ")");
+                                                  " bytes (limit " +
+                                                  std::to_string(kMaxChannelName) + ")");
   if (!in.read_bytes(channel_size, channel) || !in.read_byte(status))
-    return make_error(ErrorCode::kBadMessage, std::string(message_kind_name(m.kind)) + " message is truncated");
-  if (status > kMaxReplyStatus) return make_error(ErrorCode::kBadMessage, "bad reply status " + std::to_string(status));
+    return make_error(ErrorCode::kBadMessage,
+                      std::string(message_kind_name(m.kind)) + " message is truncated");
+  if (status > kMaxReplyStatus)
+    return make_error(ErrorCode::kBadMessage, "bad reply status " + std::to_string(status));
   m.status = static_cast<ReplyStatus>(status);
   m.channel.assign(reinterpret_cast<const char*>(channel.data()), channel.size());
   codec::DecodeOptions options;
   options.form = codec::Form::kValence;
   auto body = codec::decode(payload.subspan(in.position()), options);
   if (!body)
-    return make_error(ErrorCode::kBadMessage, std::string(message_kind_name(m.kind)) + " '" + m.channel +
-                                                  "': " + body.error().message);
+    return make_error(ErrorCode::kBadMessage, std::string(message_kind_name(m.kind)) + " '" +
+                                                  m.channel + "': " + body.error().message);
   m.body = std::move(body).value();
   return m;
 }
 
 Result<std::vector<Value>> take_args(Value& body) {
   Array* a = body.get_if_array();
-  if (!a) return make_error(ErrorCode::kBadMessage, std::string("arguments are ") + body.type_name() + ", not an array");
+  if (!a)
+    return make_error(ErrorCode::kBadMessage,
+                      std::string("arguments are ") + body.type_name() + ", not an array");
   if (a->length() > kMaxArgs)
     return make_error(ErrorCode::kBadMessage, std::to_string(a->length()) + " arguments (limit " +
                                                   std::to_string(kMaxArgs) + ")");
@@ -92,6 +98,8 @@ Result<std::vector<Value>> take_args(Value& body) {
   return args;
 }
 
-Value make_args(std::vector<Value> args) { return Value::array(std::move(args)); }
+Value make_args(std::vector<Value> args) {
+  return Value::array(std::move(args));
+}
 
 }  // namespace valence::ipc

@@ -20,7 +20,7 @@ struct Message {
   std::uint64_t request_id = 0;
   std::string channel;
   ReplyStatus status = ReplyStatus::kOk;
-  Value body;  // args as an Array for messages; the result/error for replies
+  Value body;                 // args as an Array for messages; the result/error for replies
   std::vector<UniqueFd> fds;  // the frame's descriptors (kPostMessage, kPortMessage)
 };
 

@@ -7,7 +7,6 @@
 
 #include <cstring>
 
-
 namespace valence::ipc {
 namespace {
 
@@ -15,14 +14,14 @@ Value error_body(const std::string& message) {
   return Value(ErrorValue(ErrorPrototype::kError, String(message)));
 }
 
-
 }  // namespace
 
 // ---- SyncReplySlot ----------------------------------------------------------
 
 SyncReplySlot::~SyncReplySlot() {
   if (!done_)
-    fail("event.returnValue for '" + channel_ + "' was never set (the deferred return was dropped)");
+    fail("event.returnValue for '" + channel_ +
+         "' was never set (the deferred return was dropped)");
 }
 
 void SyncReplySlot::set(Value v) {
@@ -87,7 +86,8 @@ void ChildHost::start() {
 }
 
 std::string ChildHost::describe() const {
-  return "renderer " + std::to_string(contents_->id()) + " (pid " + std::to_string(child_.pid) + ")";
+  return "renderer " + std::to_string(contents_->id()) + " (pid " + std::to_string(child_.pid) +
+         ")";
 }
 
 bool ChildHost::send_message(const Message& m, std::vector<UniqueFd> fds) {
@@ -217,8 +217,8 @@ void ChildHost::handle_invoke(Message m) {
       r = make_error(ErrorCode::kCloneError, "the result could not be cloned");
       if (!(*h)->connected()) return;
     }
-    reply.status = r.error().code == ErrorCode::kNoHandler ? ReplyStatus::kNoHandler
-                                                           : ReplyStatus::kError;
+    reply.status =
+        r.error().code == ErrorCode::kNoHandler ? ReplyStatus::kNoHandler : ReplyStatus::kError;
     const auto& remote = r.error().remote;
     reply.body = remote && remote->is_error() ? remote->clone() : error_body(r.error().message);
     (*h)->send_message(reply);

@@ -14,7 +14,8 @@ bool IpcMainEvent::reply_values(std::string_view channel, std::vector<Value> arg
 
 void IpcMainEvent::set_return_value(Value v) {
   if (!sync_ || sync_->done()) {
-    std::fprintf(stderr, "valence: set_return_value() on a message that is not a pending sendSync\n");
+    std::fprintf(stderr,
+                 "valence: set_return_value() on a message that is not a pending sendSync\n");
     return;
   }
   sync_->set(std::move(v));
@@ -40,8 +41,12 @@ bool IpcMain::remove_listener(std::string_view channel, ListenerId id) {
   return listeners_.remove(channel, id);
 }
 
-void IpcMain::remove_all_listeners(std::string_view channel) { listeners_.remove_all(channel); }
-void IpcMain::remove_all_listeners() { listeners_.remove_all(); }
+void IpcMain::remove_all_listeners(std::string_view channel) {
+  listeners_.remove_all(channel);
+}
+void IpcMain::remove_all_listeners() {
+  listeners_.remove_all();
+}
 
 std::size_t IpcMain::listener_count(std::string_view channel) const {
   return listeners_.count(channel);
@@ -51,7 +56,8 @@ Result<void> IpcMain::add_raw_handler(std::string_view channel, Handler handler,
   if (handlers_.find(channel) != handlers_.end())
     return make_error(ErrorCode::kFailed,
                       "Attempted to register a second handler for '" + std::string(channel) + "'");
-  handlers_.emplace(std::string(channel), HandlerEntry{std::make_shared<Handler>(std::move(handler)), once});
+  handlers_.emplace(std::string(channel),
+                    HandlerEntry{std::make_shared<Handler>(std::move(handler)), once});
   return {};
 }
 

@@ -1,8 +1,8 @@
 #include "ipc/main/spawn.h"
 
 #include <fcntl.h>
-#include <signal.h>
 #include <linux/close_range.h>
+#include <signal.h>
 #include <sys/prctl.h>
 #include <sys/random.h>
 #include <sys/syscall.h>
@@ -17,7 +17,9 @@ extern char** environ;
 namespace valence::ipc {
 namespace {
 
-int pidfd_open(int pid) { return static_cast<int>(::syscall(SYS_pidfd_open, pid, 0)); }
+int pidfd_open(int pid) {
+  return static_cast<int>(::syscall(SYS_pidfd_open, pid, 0));
+}
 
 [[noreturn]] void child_fail(int error_pipe, int err) {
   ssize_t n = ::write(error_pipe, &err, sizeof err);
@@ -43,7 +45,8 @@ std::string random_token() {
   return s;
 }
 
-Result<SpawnedChild> spawn_with_socket(const std::string& path, const std::vector<std::string>& args,
+Result<SpawnedChild> spawn_with_socket(const std::string& path,
+                                       const std::vector<std::string>& args,
                                        const std::vector<std::string>& extra_env, int socket) {
   // Everything the child needs is prepared before fork: after it, only
   // async-signal-safe calls.

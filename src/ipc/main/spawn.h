@@ -23,7 +23,8 @@ struct SpawnedChild {
 // child gets SIGTERM if this process dies. The child inherits no other
 // descriptor (beyond stdin/stdout/stderr). Errors: exec failed (kFailed with
 // strerror), fork failed.
-Result<SpawnedChild> spawn_with_socket(const std::string& path, const std::vector<std::string>& args,
+Result<SpawnedChild> spawn_with_socket(const std::string& path,
+                                       const std::vector<std::string>& args,
                                        const std::vector<std::string>& extra_env, int socket);
 
 // A random token, hex.

@@ -7,7 +7,9 @@ namespace valence {
 WebContents::WebContents(int id) : id_(id) {}
 WebContents::~WebContents() = default;
 
-bool WebContents::is_connected() const noexcept { return host_ && host_->connected(); }
+bool WebContents::is_connected() const noexcept {
+  return host_ && host_->connected();
+}
 
 bool WebContents::send_values(std::string_view channel, std::vector<Value> args) {
   if (!host_) return false;

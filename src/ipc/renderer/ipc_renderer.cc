@@ -26,7 +26,8 @@ Result<std::unique_ptr<IpcRenderer>> IpcRenderer::connect(EventLoop& loop,
   char* end = nullptr;
   long fd = std::strtol(fd_text, &end, 10);
   if (!end || *end || fd < 0 || fd > 65535)
-    return make_error(ErrorCode::kFailed, std::string("VALENCE_IPC_FD is not a descriptor: ") + fd_text);
+    return make_error(ErrorCode::kFailed,
+                      std::string("VALENCE_IPC_FD is not a descriptor: ") + fd_text);
   std::string token_copy(token);
   // Neither the variables nor the descriptor reach this process's own children.
   ::unsetenv("VALENCE_IPC_FD");
@@ -75,8 +76,12 @@ bool IpcRenderer::remove_listener(std::string_view channel, ListenerId id) {
   return listeners_.remove(channel, id);
 }
 
-void IpcRenderer::remove_all_listeners(std::string_view channel) { listeners_.remove_all(channel); }
-void IpcRenderer::remove_all_listeners() { listeners_.remove_all(); }
+void IpcRenderer::remove_all_listeners(std::string_view channel) {
+  listeners_.remove_all(channel);
+}
+void IpcRenderer::remove_all_listeners() {
+  listeners_.remove_all();
+}
 
 std::size_t IpcRenderer::dispatch(std::string_view channel, const std::vector<Value>& args,
                                   std::vector<std::shared_ptr<MessagePort>> ports) {
@@ -98,7 +103,11 @@ void IpcRenderer::on_disconnect(UniqueFunction<void(const std::string&)> callbac
   connection_->add_disconnect_callback(std::move(callback));
 }
 
-bool IpcRenderer::connected() const noexcept { return connection_->connected(); }
-int IpcRenderer::id() const noexcept { return connection_->id(); }
+bool IpcRenderer::connected() const noexcept {
+  return connection_->connected();
+}
+int IpcRenderer::id() const noexcept {
+  return connection_->id();
+}
 
 }  // namespace valence

@@ -39,22 +39,24 @@ RendererConnection::RendererConnection(IpcRenderer& owner, EventLoop& loop, Uniq
   hello.channel = std::move(token);
   hello.body = Value::object({{"pid", static_cast<int>(::getpid())}});
   auto payload = encode_message(hello);
-  if (payload) channel_.send(static_cast<std::uint8_t>(MessageKind::kHello), std::move(payload).value());
+  if (payload)
+    channel_.send(static_cast<std::uint8_t>(MessageKind::kHello), std::move(payload).value());
 }
 
 RendererConnection::~RendererConnection() {
   *self_ = nullptr;
   // What was sent is delivered even when the process ends without running
   // its loop again (send() only queues).
-  if (channel_.is_open() && channel_.queued_bytes() > 0) (void)channel_.flush_blocking(kShutdownFlushMs);
+  if (channel_.is_open() && channel_.queued_bytes() > 0)
+    (void)channel_.flush_blocking(kShutdownFlushMs);
   channel_.close();
   // Pending invokes fail now, while the connection is still whole.
   auto pending = std::move(pending_invokes_);
   pending_invokes_.clear();
   for (auto& [id, entry] : pending)
-    entry.second.set(make_error(ErrorCode::kDisconnected, "Error invoking remote method '" +
-                                                              entry.first +
-                                                              "': the IpcRenderer was destroyed"));
+    entry.second.set(make_error(
+        ErrorCode::kDisconnected,
+        "Error invoking remote method '" + entry.first + "': the IpcRenderer was destroyed"));
 }
 
 Result<void> RendererConnection::send(MessageKind kind, std::string_view channel,
@@ -125,12 +127,12 @@ Result<Value> RendererConnection::invoke_result(const std::string& channel, Mess
       ErrorCode code = reply.status == ReplyStatus::kNoHandler ? ErrorCode::kNoHandler
                                                                : ErrorCode::kHandlerRejected;
       Error error{code,
-                  options_.raw_invoke_errors
-                      ? error_message(reply.body)
-                      : "Error invoking remote method '" + channel + "': " +
-                            error_to_string(reply.body),
+                  options_.raw_invoke_errors ? error_message(reply.body)
+                                             : "Error invoking remote method '" + channel +
+                                                   "': " + error_to_string(reply.body),
                   nullptr};
-      if (reply.body.is_error()) error.remote = std::make_shared<const Value>(std::move(reply.body));
+      if (reply.body.is_error())
+        error.remote = std::make_shared<const Value>(std::move(reply.body));
       return Unexpected{std::move(error)};
     }
   }
@@ -147,11 +149,14 @@ Result<Value> RendererConnection::send_sync(std::string_view channel, std::vecto
   switch (reply->status) {
     case ReplyStatus::kOk: return std::move(reply->body);
     case ReplyStatus::kNoHandler:
-      return make_error(ErrorCode::kNoHandler, "sendSync '" + std::string(channel) + "': " + error_message(reply->body));
+      return make_error(ErrorCode::kNoHandler,
+                        "sendSync '" + std::string(channel) + "': " + error_message(reply->body));
     case ReplyStatus::kNoReturnValue:
-      return make_error(ErrorCode::kNoHandler, "sendSync '" + std::string(channel) + "': " + error_message(reply->body));
+      return make_error(ErrorCode::kNoHandler,
+                        "sendSync '" + std::string(channel) + "': " + error_message(reply->body));
     case ReplyStatus::kError:
-      return make_error(ErrorCode::kHandlerRejected, "sendSync '" + std::string(channel) + "': " + error_message(reply->body));
+      return make_error(ErrorCode::kHandlerRejected,
+                        "sendSync '" + std::string(channel) + "': " + error_message(reply->body));
   }
   return make_error(ErrorCode::kBadMessage, "bad reply status");
 }
@@ -190,7 +195,8 @@ Result<Message> RendererConnection::wait_for(MessageKind kind, std::uint64_t req
         return make_error(ErrorCode::kTimedOut, "no answer from the main process within " +
                                                     std::to_string(timeout_ms) + " ms");
       // The channel failed; on_channel_error has run lost().
-      return make_error(ErrorCode::kDisconnected, "the main process went away: " + frame.error().message);
+      return make_error(ErrorCode::kDisconnected,
+                        "the main process went away: " + frame.error().message);
     }
     auto m = decode_message(frame->kind, frame->payload.span());
     if (m) m->fds = std::move(frame->fds);
@@ -260,7 +266,8 @@ void RendererConnection::handle(Message m) {
     case MessageKind::kRendererMessage: {
       auto args = take_args(m.body);
       if (!args) {
-        owner_.report_error("message '" + m.channel + "' from the main process: " + args.error().message);
+        owner_.report_error("message '" + m.channel +
+                            "' from the main process: " + args.error().message);
         return;
       }
       owner_.dispatch(m.channel, *args);
@@ -274,13 +281,12 @@ void RendererConnection::handle(Message m) {
       promise.set(invoke_result(channel_name, std::move(m)));
       return;
     }
-    case MessageKind::kSyncReply:
-      return;  // the answer to a sendSync that timed out
+    case MessageKind::kSyncReply: return;  // the answer to a sendSync that timed out
     case MessageKind::kPostMessage: {
       auto unpacked = ports::unpack(loop_, std::move(m.body), std::move(m.fds));
       if (!unpacked) {
-        owner_.report_error("postMessage '" + m.channel + "' from the main process: " +
-                            unpacked.error().message);
+        owner_.report_error("postMessage '" + m.channel +
+                            "' from the main process: " + unpacked.error().message);
         return;
       }
       std::vector<Value> args;
@@ -295,7 +301,8 @@ void RendererConnection::handle(Message m) {
   }
 }
 
-void RendererConnection::on_channel_error(transport::ChannelError error, const std::string& detail) {
+void RendererConnection::on_channel_error(transport::ChannelError error,
+                                          const std::string& detail) {
   lost(error == transport::ChannelError::kDisconnected
            ? "the main process closed the connection"
            : std::string(transport::channel_error_name(error)) + ": " + detail);
@@ -308,10 +315,9 @@ void RendererConnection::lost(const std::string& reason) {
   auto pending = std::move(pending_invokes_);
   pending_invokes_.clear();
   for (auto& [id, entry] : pending)
-    entry.second.set(make_error(ErrorCode::kDisconnected, "Error invoking remote method '" +
-                                                              entry.first +
-                                                              "': the main process went away (" +
-                                                              reason + ")"));
+    entry.second.set(
+        make_error(ErrorCode::kDisconnected, "Error invoking remote method '" + entry.first +
+                                                 "': the main process went away (" + reason + ")"));
   std::weak_ptr<RendererConnection*> self = self_;
   for (auto& cb : disconnect_callbacks_) {
     cb(reason);

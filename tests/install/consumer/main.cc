@@ -10,7 +10,7 @@ int main() {
   auto back = valence::codec::decode(*bytes);
   if (!back || !(*back == v)) return 2;
   auto n = valence::from_value<int>((*back)["n"]);
-  std::printf("consumer: %s (%zu bytes), n = %d\n", back->to_debug_string().c_str(),
-              bytes->size(), n ? *n : -1);
+  std::printf("consumer: %s (%zu bytes), n = %d\n", back->to_debug_string().c_str(), bytes->size(),
+              n ? *n : -1);
   return n && *n == 42 ? 0 : 3;
 }
