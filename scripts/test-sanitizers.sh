@@ -12,7 +12,7 @@ CC=clang CXX=clang++ cmake -S . -B "$build" -G Ninja -DCMAKE_BUILD_TYPE=Debug \
 cmake --build "$build" -j"$(nproc)"
 export ASAN_OPTIONS=detect_leaks=1:abort_on_error=1
 export UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1
-ctest --test-dir "$build" --output-on-failure -j"$(nproc)" -L 'unit|oracle|tools'
+ctest --test-dir "$build" --output-on-failure -j"$(nproc)" -L 'unit|multiprocess|oracle|tools'
 if [ "$seconds" != 0 ]; then
   fuzz/run_fuzz.sh "$build" "$seconds"
   mkdir -p "$build/fuzz/frame_corpus"
