@@ -7,6 +7,8 @@
 #include <climits>
 #include <cstdint>
 
+#include <sched.h>
+
 #include "transport/socket_posix.h"
 
 namespace valence::transport {
@@ -63,7 +65,7 @@ void Channel::fail(ChannelError error, std::string detail) {
 }
 
 bool Channel::send(std::uint8_t kind, Buffer payload, std::vector<UniqueFd> fds) {
-  if (!socket_.valid()) return false;
+  if (!socket_.valid() || write_closed_) return false;
   if (payload.size() > options_.limits.max_payload || payload.size() > UINT32_MAX) {
     fail(ChannelError::kOverloaded, "a frame of " + std::to_string(payload.size()) +
                                         " bytes exceeds the limit of " +
@@ -125,6 +127,15 @@ bool Channel::write_some() {
       ++frames;
     }
     auto r = send_some(socket_.get(), std::span<const iovec>(iov, n_iov), fds);
+    if (!r && r.error().code == ErrorCode::kDisconnected && reading_ && !eof_) {
+      // The peer is gone, but what it sent before may still be unread here:
+      // stop writing, keep reading until end-of-file reports the disconnect.
+      write_closed_ = true;
+      queue_.clear();
+      queued_bytes_ = 0;
+      update_interest();
+      return true;
+    }
     if (!r) {
       fail(r.error().code == ErrorCode::kDisconnected ? ChannelError::kDisconnected
                                                       : ChannelError::kIoError,
@@ -176,7 +187,7 @@ void Channel::on_events(std::uint32_t events) {
   }
 }
 
-Result<std::size_t> Channel::receive(bool& eof, bool& would_block) {
+Result<std::size_t> Channel::receive(bool& eof, bool& would_block, bool* drained) {
   auto span = parser_.prepare();
   std::vector<UniqueFd> fds;
   auto r = recv_some(socket_.get(), span.data(), span.size(), fds);
@@ -194,6 +205,9 @@ Result<std::size_t> Channel::receive(bool& eof, bool& would_block) {
     parser_.add_fds(fds);  // fds not taken by a frame are closed with the parser
   }
   parser_.commit(r->bytes);
+  // A read that did not fill the space offered emptied the socket (unless
+  // descriptors cut it short: the kernel stops at a message that has some).
+  if (drained) *drained = !r->eof && r->bytes < span.size() && fds.empty() && !r->fds_truncated;
   return r->bytes;
 }
 
@@ -203,6 +217,11 @@ void Channel::drain() {
 
 void Channel::read_some(std::size_t budget) {
   std::weak_ptr<bool> alive = alive_;
+  // After a short read the socket is empty: deliver what was parsed and let
+  // the (level-triggered) loop call again, rather than spend a recvmsg on
+  // EAGAIN. drain() (budget SIZE_MAX) reads until EAGAIN.
+  bool socket_drained = false;
+  bool reset_seen = false;
   for (;;) {
     // Deliver every complete frame before reading more.
     for (;;) {
@@ -227,9 +246,15 @@ void Channel::read_some(std::size_t budget) {
       }
       return;
     }
-    if (budget == 0) return;  // level-triggered: the loop calls again
+    if (budget == 0 || socket_drained) return;  // level-triggered: the loop calls again
     bool eof = false, would_block = false;
-    auto r = receive(eof, would_block);
+    auto r = receive(eof, would_block, budget == SIZE_MAX ? nullptr : &socket_drained);
+    if (!r && r.error().code == ErrorCode::kDisconnected && !reset_seen) {
+      // ECONNRESET: the peer closed with unread data of its own. Linux
+      // reports it once, ahead of what the peer sent before closing; read on.
+      reset_seen = true;
+      continue;
+    }
     if (!r) {
       ErrorCode code = r.error().code;
       fail(code == ErrorCode::kBadMessage     ? ChannelError::kTooManyFds
@@ -270,6 +295,10 @@ Result<void> Channel::flush_blocking(int timeout_ms) {
 Result<Frame> Channel::read_frame_blocking(int timeout_ms) {
   using Clock = std::chrono::steady_clock;
   auto deadline = Clock::now() + std::chrono::milliseconds(timeout_ms);
+  // The caller usually just sent a request: wait for the socket before the
+  // first read instead of spending a recvmsg on EAGAIN.
+  bool wait_first = true;
+  bool reset_seen = false;
   for (;;) {
     if (!socket_.valid()) return make_error(ErrorCode::kDisconnected, "the channel is closed");
     Frame frame;
@@ -284,8 +313,17 @@ Result<Frame> Channel::read_frame_blocking(int timeout_ms) {
       fail(ChannelError::kDisconnected, "the peer closed the connection");
       return make_error(ErrorCode::kDisconnected, "the peer closed the connection");
     }
+    if (wait_first) {
+      wait_first = false;
+      auto ready = wait_readable(timeout_ms, deadline);
+      if (!ready) return Unexpected{ready.error()};
+    }
     bool eof = false, would_block = false;
-    auto r = receive(eof, would_block);
+    auto r = receive(eof, would_block, nullptr);
+    if (!r && r.error().code == ErrorCode::kDisconnected && !reset_seen) {
+      reset_seen = true;  // see read_some(): data may follow the reset
+      continue;
+    }
     if (!r) {
       std::string detail = r.error().message;
       fail(r.error().code == ErrorCode::kDisconnected ? ChannelError::kDisconnected
@@ -295,15 +333,36 @@ Result<Frame> Channel::read_frame_blocking(int timeout_ms) {
     }
     if (eof) eof_ = true;
     if (!would_block) continue;
-    int wait = -1;
-    if (timeout_ms >= 0) {
-      auto left = std::chrono::ceil<std::chrono::milliseconds>(deadline - Clock::now()).count();
-      if (left <= 0) return make_error(ErrorCode::kTimedOut, "timed out waiting for a frame");
-      wait = static_cast<int>(std::min<long long>(left, INT_MAX));
-    }
-    auto w = wait_fd(socket_.get(), false, wait);
-    if (!w) return Unexpected{w.error()};
+    auto ready = wait_readable(timeout_ms, deadline);
+    if (!ready) return Unexpected{ready.error()};
   }
+}
+
+Result<void> Channel::wait_readable(int timeout_ms,
+                                    std::chrono::steady_clock::time_point deadline) {
+  using Clock = std::chrono::steady_clock;
+  // A short spin first: waking a process that sleeps on another CPU costs
+  // tens of microseconds here, more than most answers take to come.
+  if (spin_.count() > 0) {
+    auto spin_end = Clock::now() + spin_;
+    for (;;) {
+      auto ready = wait_fd(socket_.get(), false, 0);
+      if (!ready) return Unexpected{ready.error()};
+      if (*ready) return {};
+      if (Clock::now() >= spin_end) break;
+      ::sched_yield();
+    }
+  }
+  int wait = -1;
+  if (timeout_ms >= 0) {
+    auto left = std::chrono::ceil<std::chrono::milliseconds>(deadline - Clock::now()).count();
+    if (left <= 0) return make_error(ErrorCode::kTimedOut, "timed out waiting for a frame");
+    wait = static_cast<int>(std::min<long long>(left, INT_MAX));
+  }
+  auto w = wait_fd(socket_.get(), false, wait);
+  if (!w) return Unexpected{w.error()};
+  if (!*w) return make_error(ErrorCode::kTimedOut, "timed out waiting for a frame");
+  return {};
 }
 
 }  // namespace valence::transport

@@ -16,6 +16,7 @@
 // the loop's thread. The Delegate may destroy the Channel from its callbacks.
 #pragma once
 
+#include <chrono>
 #include <cstddef>
 #include <cstdint>
 #include <deque>
@@ -101,9 +102,12 @@ class Channel {
   // Reads and delivers everything the socket holds now, without a budget
   // (before closing the channel of a process that exited, say).
   void drain();
+  // Blocking reads first poll for up to `spin` (yielding between polls)
+  // before they sleep. Zero (the default) sleeps at once.
+  void set_spin_before_block(std::chrono::microseconds spin) noexcept { spin_ = spin; }
   // Closes the socket; no delegate calls after this.
   void close();
-  bool is_open() const noexcept { return socket_.valid(); }
+  bool is_open() const noexcept { return socket_.valid() && !write_closed_; }
   int fd() const noexcept { return socket_.get(); }
   std::size_t queued_bytes() const noexcept { return queued_bytes_; }
 
@@ -123,7 +127,8 @@ class Channel {
   void schedule_flush();
   void update_interest();
   // Receives once into the parser. Returns bytes read; 0 with *eof on EOF.
-  Result<std::size_t> receive(bool& eof, bool& would_block);
+  Result<std::size_t> receive(bool& eof, bool& would_block, bool* drained);
+  Result<void> wait_readable(int timeout_ms, std::chrono::steady_clock::time_point deadline);
   void fail(ChannelError error, std::string detail);
 
   EventLoop& loop_;
@@ -136,7 +141,9 @@ class Channel {
   std::size_t queued_bytes_ = 0;
   bool flush_scheduled_ = false;
   std::uint32_t watch_events_ = 0;
+  std::chrono::microseconds spin_{0};
   bool reading_ = false;
+  bool write_closed_ = false;  // the peer stopped reading (EPIPE); reads go on until EOF
   bool eof_ = false;
   std::shared_ptr<bool> alive_ = std::make_shared<bool>(true);
 };

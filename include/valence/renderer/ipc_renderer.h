@@ -55,6 +55,12 @@ struct IpcRendererOptions {
   // Reject invokes with the handler's error message as is, instead of
   // Electron's "Error invoking remote method 'ch': Error: <message>".
   bool raw_invoke_errors = false;
+  // Blocking waits (send_sync, invoke().get()) poll this long, yielding the
+  // CPU between polls, before they sleep: waking a process that sleeps on
+  // another CPU costs more than a quick answer takes. -1: 50 µs when this
+  // process may run on more than one CPU, else 0. Costs at most that much CPU
+  // per wait whose answer is slower.
+  int spin_before_block_us = -1;
 };
 
 namespace ipc {

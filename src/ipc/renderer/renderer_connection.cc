@@ -2,6 +2,7 @@
 
 #include "ports/transfer.h"
 
+#include <sched.h>
 #include <unistd.h>
 
 #include <chrono>
@@ -11,6 +12,8 @@ namespace {
 
 // How long destroying an IpcRenderer may wait for queued messages to leave.
 constexpr int kShutdownFlushMs = 5000;
+// The default spin of blocking waits (see IpcRendererOptions).
+constexpr int kDefaultSpinUs = 50;
 
 // "Error: message", as JS's Error.prototype.toString renders it.
 std::string error_to_string(const Value& body) {
@@ -33,6 +36,14 @@ std::string error_message(const Value& body) {
 RendererConnection::RendererConnection(IpcRenderer& owner, EventLoop& loop, UniqueFd socket,
                                        std::string token, IpcRendererOptions options)
     : owner_(owner), loop_(loop), options_(options), channel_(loop, std::move(socket), *this) {
+  int spin = options.spin_before_block_us;
+  if (spin < 0) {
+    cpu_set_t cpus;
+    spin = ::sched_getaffinity(0, sizeof cpus, &cpus) == 0 && CPU_COUNT(&cpus) > 1
+               ? kDefaultSpinUs
+               : 0;
+  }
+  channel_.set_spin_before_block(std::chrono::microseconds(spin));
   channel_.start();
   Message hello;
   hello.kind = MessageKind::kHello;
