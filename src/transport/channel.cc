@@ -34,7 +34,10 @@ Channel::Channel(EventLoop& loop, UniqueFd socket, Delegate& delegate, ChannelOp
       delegate_(delegate),
       options_(options),
       parser_(options.limits) {
-  (void)set_nonblocking(socket_.get(), true);
+  // Blocking mode: every non-blocking call says MSG_DONTWAIT, and a child's
+  // blocking wait can then sleep in recvmsg itself (one syscall, not poll +
+  // recvmsg).
+  (void)set_nonblocking(socket_.get(), false);
 }
 
 Channel::~Channel() {
@@ -187,10 +190,10 @@ void Channel::on_events(std::uint32_t events) {
   }
 }
 
-Result<std::size_t> Channel::receive(bool& eof, bool& would_block, bool* drained) {
+Result<std::size_t> Channel::receive(bool& eof, bool& would_block, bool* drained, bool block) {
   auto span = parser_.prepare();
   std::vector<UniqueFd> fds;
-  auto r = recv_some(socket_.get(), span.data(), span.size(), fds);
+  auto r = recv_some(socket_.get(), span.data(), span.size(), fds, block);
   if (!r) return Unexpected{r.error()};
   eof = r->eof;
   would_block = r->would_block;
@@ -313,13 +316,20 @@ Result<Frame> Channel::read_frame_blocking(int timeout_ms) {
       fail(ChannelError::kDisconnected, "the peer closed the connection");
       return make_error(ErrorCode::kDisconnected, "the peer closed the connection");
     }
+    // Without a deadline, sleep in recvmsg itself (after the spin).
+    bool block = false;
     if (wait_first) {
       wait_first = false;
-      auto ready = wait_readable(timeout_ms, deadline);
-      if (!ready) return Unexpected{ready.error()};
+      if (timeout_ms < 0) {
+        spin_until_readable();
+        block = true;
+      } else {
+        auto ready = wait_readable(timeout_ms, deadline);
+        if (!ready) return Unexpected{ready.error()};
+      }
     }
     bool eof = false, would_block = false;
-    auto r = receive(eof, would_block, nullptr);
+    auto r = receive(eof, would_block, nullptr, block);
     if (!r && r.error().code == ErrorCode::kDisconnected && !reset_seen) {
       reset_seen = true;  // see read_some(): data may follow the reset
       continue;
@@ -338,21 +348,24 @@ Result<Frame> Channel::read_frame_blocking(int timeout_ms) {
   }
 }
 
-Result<void> Channel::wait_readable(int timeout_ms,
-                                    std::chrono::steady_clock::time_point deadline) {
+bool Channel::spin_until_readable() {
   using Clock = std::chrono::steady_clock;
   // A short spin first: waking a process that sleeps on another CPU costs
   // tens of microseconds here, more than most answers take to come.
-  if (spin_.count() > 0) {
-    auto spin_end = Clock::now() + spin_;
-    for (;;) {
-      auto ready = wait_fd(socket_.get(), false, 0);
-      if (!ready) return Unexpected{ready.error()};
-      if (*ready) return {};
-      if (Clock::now() >= spin_end) break;
-      ::sched_yield();
-    }
+  if (spin_.count() <= 0) return false;
+  auto spin_end = Clock::now() + spin_;
+  for (;;) {
+    auto ready = wait_fd(socket_.get(), false, 0);
+    if (!ready || *ready) return true;
+    if (Clock::now() >= spin_end) return false;
+    ::sched_yield();
   }
+}
+
+Result<void> Channel::wait_readable(int timeout_ms,
+                                    std::chrono::steady_clock::time_point deadline) {
+  using Clock = std::chrono::steady_clock;
+  if (spin_until_readable()) return {};
   int wait = -1;
   if (timeout_ms >= 0) {
     auto left = std::chrono::ceil<std::chrono::milliseconds>(deadline - Clock::now()).count();

@@ -127,7 +127,9 @@ class Channel {
   void schedule_flush();
   void update_interest();
   // Receives once into the parser. Returns bytes read; 0 with *eof on EOF.
-  Result<std::size_t> receive(bool& eof, bool& would_block, bool* drained);
+  Result<std::size_t> receive(bool& eof, bool& would_block, bool* drained, bool block = false);
+  // Polls for up to spin_; true when the socket became readable (or failed).
+  bool spin_until_readable();
   Result<void> wait_readable(int timeout_ms, std::chrono::steady_clock::time_point deadline);
   void fail(ChannelError error, std::string detail);
 

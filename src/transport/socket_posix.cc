@@ -56,7 +56,7 @@ Result<SendResult> send_some(int fd, std::span<const iovec> iov, std::span<const
     std::memcpy(CMSG_DATA(c), fds.data(), bytes);
   }
   for (;;) {
-    ssize_t n = ::sendmsg(fd, &msg, MSG_NOSIGNAL);
+    ssize_t n = ::sendmsg(fd, &msg, MSG_NOSIGNAL | MSG_DONTWAIT);
     if (n >= 0) return SendResult{static_cast<std::size_t>(n), false};
     if (errno == EINTR) continue;
     if (errno == EAGAIN || errno == EWOULDBLOCK) return SendResult{0, true};
@@ -65,7 +65,7 @@ Result<SendResult> send_some(int fd, std::span<const iovec> iov, std::span<const
 }
 
 Result<RecvResult> recv_some(int fd, std::uint8_t* buf, std::size_t len,
-                             std::vector<UniqueFd>& fds) {
+                             std::vector<UniqueFd>& fds, bool block) {
   iovec iov{buf, len};
   msghdr msg{};
   msg.msg_iov = &iov;
@@ -75,7 +75,7 @@ Result<RecvResult> recv_some(int fd, std::uint8_t* buf, std::size_t len,
   msg.msg_controllen = sizeof control;
   ssize_t n;
   for (;;) {
-    n = ::recvmsg(fd, &msg, MSG_CMSG_CLOEXEC);
+    n = ::recvmsg(fd, &msg, MSG_CMSG_CLOEXEC | (block ? 0 : MSG_DONTWAIT));
     if (n >= 0) break;
     if (errno == EINTR) continue;
     if (errno == EAGAIN || errno == EWOULDBLOCK) return RecvResult{0, false, true, false};

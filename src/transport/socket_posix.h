@@ -30,6 +30,11 @@ struct SendResult {
   std::size_t bytes = 0;     // written (0 with would_block)
   bool would_block = false;  // the socket buffer is full
 };
+// Sockets stay in blocking mode (O_NONBLOCK is shared by every process that
+// holds a descriptor of the socket, and ports travel between processes);
+// each call says whether it may block: send_some never does, recv_some only
+// when asked.
+
 // One sendmsg of `iov`; `fds` ride with the first byte. Errors: kDisconnected
 // (EPIPE, ECONNRESET), kFailed (others).
 Result<SendResult> send_some(int fd, std::span<const iovec> iov, std::span<const int> fds);
@@ -40,9 +45,10 @@ struct RecvResult {
   bool would_block = false;
   bool fds_truncated = false;  // more descriptors arrived than allowed (they were closed)
 };
-// One recvmsg into buf; received descriptors are appended to `fds`.
+// One recvmsg into buf; received descriptors are appended to `fds`. With
+// `block`, waits for data (unless the socket was made non-blocking).
 Result<RecvResult> recv_some(int fd, std::uint8_t* buf, std::size_t len,
-                             std::vector<UniqueFd>& fds);
+                             std::vector<UniqueFd>& fds, bool block = false);
 
 // Waits until fd is readable/writable or the timeout (ms, -1 = forever)
 // passes; returns false on timeout.

@@ -57,9 +57,9 @@ struct IpcRendererOptions {
   bool raw_invoke_errors = false;
   // Blocking waits (send_sync, invoke().get()) poll this long, yielding the
   // CPU between polls, before they sleep: waking a process that sleeps on
-  // another CPU costs more than a quick answer takes. -1: 50 µs when this
-  // process may run on more than one CPU, else 0. Costs at most that much CPU
-  // per wait whose answer is slower.
+  // another CPU costs more than a quick answer takes. -1: 50 µs when the
+  // machine has more than one CPU, else 0. Costs at most that much CPU per
+  // wait whose answer is slower (yielding keeps it cheap on a shared CPU).
   int spin_before_block_us = -1;
 };
 

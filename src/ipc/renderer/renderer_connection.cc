@@ -37,12 +37,9 @@ RendererConnection::RendererConnection(IpcRenderer& owner, EventLoop& loop, Uniq
                                        std::string token, IpcRendererOptions options)
     : owner_(owner), loop_(loop), options_(options), channel_(loop, std::move(socket), *this) {
   int spin = options.spin_before_block_us;
-  if (spin < 0) {
-    cpu_set_t cpus;
-    spin = ::sched_getaffinity(0, sizeof cpus, &cpus) == 0 && CPU_COUNT(&cpus) > 1
-               ? kDefaultSpinUs
-               : 0;
-  }
+  // The main process may run on another CPU than this one (even when this
+  // process is pinned), so spin whenever the machine has more than one.
+  if (spin < 0) spin = ::sysconf(_SC_NPROCESSORS_ONLN) > 1 ? kDefaultSpinUs : 0;
   channel_.set_spin_before_block(std::chrono::microseconds(spin));
   channel_.start();
   Message hello;
