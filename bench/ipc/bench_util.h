@@ -64,6 +64,13 @@ inline double cpu_time_us() {
   return us(ru.ru_utime) + us(ru.ru_stime);
 }
 
+// Minor page faults this process has taken so far.
+inline long minor_faults() {
+  rusage ru{};
+  ::getrusage(RUSAGE_SELF, &ru);
+  return ru.ru_minflt;
+}
+
 // Resident set size from /proc/self/statm, in KiB.
 inline long rss_kib() {
   std::FILE* f = std::fopen("/proc/self/statm", "r");

@@ -1,10 +1,12 @@
 // The renderer side of bench/ipc/ipc_bench: a native child started by the
 // benchmark's MainProcess. argv[1] is the mode:
 //
-//   invoke N WARMUP SPIN_US   N blocking invoke('ping', {seq, text}) round trips, timed
+//   invoke N WARMUP SPIN_US [yield]
+//                             N blocking invoke('ping', {seq, text}) round trips, timed
 //                             here. SPIN_US > 0: poll the loop (epoll with a zero
 //                             timeout) for up to SPIN_US before the blocking get(), a
-//                             benchmark-only emulation of "spin before blocking".
+//                             benchmark-only emulation of "spin before blocking";
+//                             'yield': sched_yield() between polls.
 //   send N REPS               N one-way send('count', {seq}), then invoke('count-done');
 //                             messages/s from the first send to that reply.
 //   echo SIZE ITERS WARMUP... Uint8Array invoke echo of SIZE bytes (several triples).
@@ -15,6 +17,8 @@
 //
 // Results travel back as a JSON text: invoke('result', json). With
 // $BENCH_CHILD_CPU set, the child pins itself to that CPU first.
+#include <sched.h>
+
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
@@ -51,8 +55,8 @@ bool report(IpcRenderer& ipc, const bench::Json& json) {
   return static_cast<bool>(r);
 }
 
-int run_invoke(IpcRenderer& ipc, EventLoop& loop, std::size_t n, std::size_t warmup,
-               long spin_us) {
+int run_invoke(IpcRenderer& ipc, EventLoop& loop, std::size_t n, std::size_t warmup, long spin_us,
+               bool yield) {
   std::vector<double> lat;
   lat.reserve(n);
   std::size_t bad = 0;
@@ -70,7 +74,10 @@ int run_invoke(IpcRenderer& ipc, EventLoop& loop, std::size_t n, std::size_t war
     auto future = ipc.invoke("ping", std::move(arg));
     if (spin_us > 0) {
       auto deadline = t0 + spin;
-      while (!future.is_ready() && Clock::now() < deadline) loop.run_once(std::chrono::nanoseconds(0));
+      while (!future.is_ready() && Clock::now() < deadline) {
+        loop.run_once(std::chrono::nanoseconds(0));
+        if (yield && !future.is_ready()) ::sched_yield();
+      }
     }
     auto r = future.get();
     auto t1 = Clock::now();
@@ -83,6 +90,7 @@ int run_invoke(IpcRenderer& ipc, EventLoop& loop, std::size_t n, std::size_t war
   j.stats("", bench::compute_stats(lat))
       .integer("bad", static_cast<long long>(bad))
       .integer("spin_us", spin_us)
+      .boolean("spin_yield", yield)
       .num("child_cpu_per_rt_us", cpu / static_cast<double>(n))
       .num("wall_per_rt_us", wall / static_cast<double>(n))
       .str("child_affinity", bench::affinity_text());
@@ -95,7 +103,8 @@ int run_send(IpcRenderer& ipc, std::size_t n, std::size_t reps) {
   bool ok = true;
   for (std::size_t rep = 0; rep < reps; ++rep) {
     auto t0 = Clock::now();
-    for (std::size_t i = 0; i < n; ++i) ipc.send("count", Value::object({{"seq", static_cast<int>(i)}}));
+    for (std::size_t i = 0; i < n; ++i)
+      ipc.send("count", Value::object({{"seq", static_cast<int>(i)}}));
     auto r = ipc.invoke("count-done").get();
     auto t1 = Clock::now();
     const Value* count = r ? r->find("count") : nullptr;
@@ -128,11 +137,14 @@ int run_echo(IpcRenderer& ipc, const std::vector<std::size_t>& spec) {
     valence::Bytes src(size);
     for (std::size_t i = 0; i < size; ++i) src.data()[i] = static_cast<std::uint8_t>(i * 31 + 7);
     std::vector<double> lat;
+    long faults = 0;
     for (std::size_t i = 0; i < warmup + iters; ++i) {
       Value arg = valence::View(valence::ViewKind::kUint8Array, src.clone());
+      long f0 = bench::minor_faults();
       auto t0 = Clock::now();
       auto r = ipc.invoke("echo", std::move(arg)).get();
       auto t1 = Clock::now();
+      if (i >= warmup) faults += bench::minor_faults() - f0;
       const valence::View* v = r ? r->get_if_view() : nullptr;
       auto bytes = v ? v->own_bytes() : std::span<const std::uint8_t>();
       bool good = bytes.size() == size;
@@ -150,6 +162,8 @@ int run_echo(IpcRenderer& ipc, const std::vector<std::size_t>& spec) {
       if (i >= warmup) lat.push_back(bench::us_between(t0, t1));
     }
     j.stats("echo_" + std::to_string(size) + "_", bench::compute_stats(lat));
+    j.num("echo_" + std::to_string(size) + "_child_page_faults_per_rt",
+          static_cast<double>(faults) / static_cast<double>(iters));
   }
   j.boolean("ok", ok);
   return report(ipc, j) && ok ? 0 : 1;
@@ -235,8 +249,10 @@ int main(int argc, char** argv) {
   std::string mode = argv[1];
   if (mode == "invoke")
     return run_invoke(*ipc, *loop, arg_size(argv, 2, argc, 20000), arg_size(argv, 3, argc, 2000),
-                      static_cast<long>(arg_size(argv, 4, argc, 0)));
-  if (mode == "send") return run_send(*ipc, arg_size(argv, 2, argc, 200000), arg_size(argv, 3, argc, 3));
+                      static_cast<long>(arg_size(argv, 4, argc, 0)),
+                      argc > 5 && std::strcmp(argv[5], "yield") == 0);
+  if (mode == "send")
+    return run_send(*ipc, arg_size(argv, 2, argc, 200000), arg_size(argv, 3, argc, 3));
   if (mode == "echo") {
     std::vector<std::size_t> spec;
     for (int i = 2; i < argc; ++i) spec.push_back(arg_size(argv, i, argc, 0));

@@ -2,11 +2,14 @@
 // ipc_bench_child processes and measures one case per run (so each case,
 // the memory ones above all, starts from a fresh process):
 //
-//   ipc_bench --case invoke [--n N] [--warmup W] [--spin-us S]
+//   ipc_bench --case invoke [--n N] [--warmup W] [--spin-us S] [--main-spin-us S]
+//                           [--spin-yield]
 //       (a) small invoke round trip, timed in the child around a blocking get().
-//           --spin-us: both sides poll for up to S µs before blocking (the child
-//           around get(), main around epoll_wait) — benchmark-only, to see what
-//           a spin would buy across CPUs and what it costs in CPU time.
+//           --spin-us: the child polls its loop for up to S µs before the
+//           blocking get(); --main-spin-us: main polls (epoll with a zero
+//           timeout) while it had a message in the last S µs, then blocks;
+//           --spin-yield: sched_yield() between polls. Benchmark-only, to see
+//           what a spin would buy and what it costs in CPU time.
 //   ipc_bench --case send [--n N] [--reps R]       (b) one-way send throughput
 //   ipc_bench --case echo                          (c) 1 MiB and 8 MiB Uint8Array echo
 //   ipc_bench --case burst [--children C] [--per-child P] [--rounds R]
@@ -16,6 +19,8 @@
 //
 // Prints one JSON object on stdout. Exit status 0 when every check held.
 // The child binary: --child PATH (default: next to this one).
+#include <sched.h>
+
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
@@ -41,6 +46,8 @@ struct Options {
   std::size_t n = 0;
   std::size_t warmup = 2000;
   long spin_us = 0;
+  long main_spin_us = 0;
+  bool spin_yield = false;
   std::size_t reps = 3;
   std::size_t children = 0;
   std::size_t per_child = 100;
@@ -51,7 +58,8 @@ struct Options {
 // report a JSON result and must exit cleanly.
 class Harness {
  public:
-  Harness() : loop_(valence::EventLoop::create()), app_(std::make_unique<valence::MainProcess>(*loop_)) {
+  Harness()
+      : loop_(valence::EventLoop::create()), app_(std::make_unique<valence::MainProcess>(*loop_)) {
     (void)app_->ipc_main().handle("result", [this](IpcMainInvokeEvent&, std::string json) {
       child_results_.push_back(std::move(json));
       return true;
@@ -61,7 +69,8 @@ class Harness {
   valence::EventLoop& loop() { return *loop_; }
   valence::IpcMain& ipc() { return app_->ipc_main(); }
 
-  std::shared_ptr<valence::WebContents> spawn(const std::string& path, std::vector<std::string> args) {
+  std::shared_ptr<valence::WebContents> spawn(const std::string& path,
+                                              std::vector<std::string> args) {
     auto wc = app_->spawn_child({.path = path, .args = std::move(args)});
     if (!wc) {
       std::fprintf(stderr, "ipc_bench: %s\n", wc.error().message.c_str());
@@ -85,7 +94,8 @@ class Harness {
 
   // Runs the loop until every child has exited. spin_us > 0: poll (zero
   // timeout) while there was activity in the last spin_us, then block.
-  void run_until_children_exit(long spin_us = 0, const std::size_t* activity = nullptr) {
+  void run_until_children_exit(long spin_us = 0, const std::size_t* activity = nullptr,
+                               bool yield = false) {
     quit_when_all_gone_ = true;
     if (running_ == 0) return;
     if (spin_us <= 0 || !activity) {
@@ -97,11 +107,14 @@ class Harness {
     std::size_t seen = *activity;
     for (;;) {
       bool spinning = Clock::now() - last < spin;
-      if (!loop_->run_once(spinning ? std::chrono::nanoseconds(0) : std::chrono::nanoseconds::max()))
+      if (!loop_->run_once(spinning ? std::chrono::nanoseconds(0)
+                                    : std::chrono::nanoseconds::max()))
         break;
       if (*activity != seen) {
         seen = *activity;
         last = Clock::now();
+      } else if (spinning && yield) {
+        ::sched_yield();
       }
     }
   }
@@ -122,7 +135,6 @@ class Harness {
     return out + "]";
   }
   std::size_t child_result_count() const { return child_results_.size(); }
-  void shutdown() { app_.reset(); }
 
  private:
   std::unique_ptr<valence::EventLoop> loop_;
@@ -133,7 +145,9 @@ class Harness {
   bool ok_ = true;
 };
 
-Value echo_first(const std::vector<Value>& args) { return args.empty() ? Value() : args[0].clone(); }
+Value echo_first(const std::vector<Value>& args) {
+  return args.empty() ? Value() : args[0].clone();
+}
 
 int case_invoke(const Options& o, bench::Json& out) {
   Harness h;
@@ -146,9 +160,11 @@ int case_invoke(const Options& o, bench::Json& out) {
     if (handled == o.warmup + n) cpu1 = bench::cpu_time_us();
     return echo_first(args);
   });
-  h.spawn(o.child, {"invoke", std::to_string(n), std::to_string(o.warmup), std::to_string(o.spin_us)});
-  h.run_until_children_exit(o.spin_us, &handled);
+  h.spawn(o.child, {"invoke", std::to_string(n), std::to_string(o.warmup),
+                    std::to_string(o.spin_us), o.spin_yield ? "yield" : "no-yield"});
+  h.run_until_children_exit(o.main_spin_us, &handled, o.spin_yield);
   out.num("main_cpu_per_rt_us", (cpu1 - cpu0) / static_cast<double>(n))
+      .integer("main_spin_us", o.main_spin_us)
       .integer("handled", static_cast<long long>(handled))
       .raw("child", h.child_results());
   return h.ok() && handled == o.warmup + n && h.child_result_count() == 1 ? 0 : 1;
@@ -178,12 +194,11 @@ int case_send(const Options& o, bench::Json& out) {
 
 int case_echo(const Options& o, bench::Json& out) {
   Harness h;
-  (void)h.ipc().handle("echo", [](IpcMainInvokeEvent&, const std::vector<Value>& args) {
-    return echo_first(args);
-  });
+  (void)h.ipc().handle(
+      "echo", [](IpcMainInvokeEvent&, const std::vector<Value>& args) { return echo_first(args); });
   // size, iterations, warm-up
-  h.spawn(o.child, {"echo", std::to_string(1 << 20), "300", "10",
-                                std::to_string(8 << 20), "60", "5"});
+  h.spawn(o.child,
+          {"echo", std::to_string(1 << 20), "300", "10", std::to_string(8 << 20), "60", "5"});
   h.run_until_children_exit();
   out.raw("child", h.child_results());
   return h.ok() && h.child_result_count() == 1 ? 0 : 1;
@@ -351,16 +366,31 @@ int main(int argc, char** argv) {
       }
       return argv[++i];
     };
-    auto number = [&] { return static_cast<std::size_t>(std::strtoull(next().c_str(), nullptr, 10)); };
-    if (a == "--case") o.bench_case = next();
-    else if (a == "--child") o.child = next();
-    else if (a == "--n") o.n = number();
-    else if (a == "--warmup") o.warmup = number();
-    else if (a == "--spin-us") o.spin_us = static_cast<long>(number());
-    else if (a == "--reps") o.reps = number();
-    else if (a == "--children") o.children = number();
-    else if (a == "--per-child") o.per_child = number();
-    else if (a == "--rounds") o.rounds = number();
+    auto number = [&] {
+      return static_cast<std::size_t>(std::strtoull(next().c_str(), nullptr, 10));
+    };
+    if (a == "--case")
+      o.bench_case = next();
+    else if (a == "--child")
+      o.child = next();
+    else if (a == "--n")
+      o.n = number();
+    else if (a == "--warmup")
+      o.warmup = number();
+    else if (a == "--spin-us")
+      o.spin_us = static_cast<long>(number());
+    else if (a == "--main-spin-us")
+      o.main_spin_us = static_cast<long>(number());
+    else if (a == "--spin-yield")
+      o.spin_yield = true;
+    else if (a == "--reps")
+      o.reps = number();
+    else if (a == "--children")
+      o.children = number();
+    else if (a == "--per-child")
+      o.per_child = number();
+    else if (a == "--rounds")
+      o.rounds = number();
     else {
       std::fprintf(stderr, "usage: ipc_bench --case invoke|send|echo|burst|idle|flood [options]\n");
       return 2;
@@ -369,12 +399,18 @@ int main(int argc, char** argv) {
   bench::Json out;
   out.str("case", o.bench_case).str("main_affinity", bench::affinity_text());
   int status;
-  if (o.bench_case == "invoke") status = case_invoke(o, out);
-  else if (o.bench_case == "send") status = case_send(o, out);
-  else if (o.bench_case == "echo") status = case_echo(o, out);
-  else if (o.bench_case == "burst") status = case_burst(o, out);
-  else if (o.bench_case == "idle") status = case_idle(o, out);
-  else if (o.bench_case == "flood") status = case_flood(o, out);
+  if (o.bench_case == "invoke")
+    status = case_invoke(o, out);
+  else if (o.bench_case == "send")
+    status = case_send(o, out);
+  else if (o.bench_case == "echo")
+    status = case_echo(o, out);
+  else if (o.bench_case == "burst")
+    status = case_burst(o, out);
+  else if (o.bench_case == "idle")
+    status = case_idle(o, out);
+  else if (o.bench_case == "flood")
+    status = case_flood(o, out);
   else {
     std::fprintf(stderr, "ipc_bench: unknown case '%s'\n", o.bench_case.c_str());
     return 2;

@@ -2,13 +2,15 @@
 // socketpair with blocking I/O, no framing, no serialization.
 //
 //   socketpair_floor [--n N] [--warmup W] [--msg-bytes B] [--spin-us S]
-//                    [--no-echo] [--no-stream]
+//                    [--spin-yield] [--spin-side requester|both] [--no-echo] [--no-stream]
 //
 //   small  ping-pong of B-byte messages (default 48, about the size of a
 //          valence ping frame), N timed round trips, timed in the parent.
-//          --spin-us S: each side polls with recv(MSG_DONTWAIT) for up to S µs
-//          before the blocking recv; CPU time per round trip is reported for
-//          both sides either way.
+//          --spin-us S: the waiting side polls with recv(MSG_DONTWAIT) for up to
+//          S µs before the blocking recv (--spin-yield: sched_yield() between
+//          polls, so that a peer on the same CPU gets to run; --spin-side:
+//          'requester' = only the parent, which sends the pings, or 'both');
+//          CPU time per round trip is reported for both sides either way.
 //   echo   1 MiB and 8 MiB: the parent writes all bytes, the child reads them
 //          all and writes them back, the parent reads them all (4 kernel copies).
 //   stream 200,000 one-way 24-byte messages, one send() each (no batching),
@@ -16,6 +18,7 @@
 //
 // $BENCH_CHILD_CPU pins the forked child (sched_setaffinity) as in ipc_bench.
 // Prints one JSON object.
+#include <sched.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -39,6 +42,8 @@ struct Options {
   std::size_t warmup = 2000;
   std::size_t msg_bytes = 48;
   long spin_us = 0;
+  bool spin_yield = false;
+  bool spin_responder = true;  // the child spins too
   bool echo = true;
   bool stream = true;
   std::size_t stream_n = 200000;
@@ -69,15 +74,21 @@ void write_full(int fd, const void* data, std::size_t len) {
 }
 
 // Reads exactly len bytes. With spin > 0, polls with MSG_DONTWAIT until
-// `spin` has passed since the call, then blocks.
-void read_full(int fd, void* data, std::size_t len, std::chrono::microseconds spin = {}) {
+// `spin` has passed since the call (yielding the CPU between polls when
+// `yield`), then blocks.
+void read_full(int fd, void* data, std::size_t len, std::chrono::microseconds spin = {},
+               bool yield = false) {
   auto* p = static_cast<std::uint8_t*>(data);
   auto deadline = Clock::now() + spin;
   while (len > 0) {
     bool polling = spin.count() > 0 && Clock::now() < deadline;
     ssize_t n = ::recv(fd, p, len, polling ? MSG_DONTWAIT : 0);
     if (n < 0) {
-      if (errno == EINTR || errno == EAGAIN || errno == EWOULDBLOCK) continue;
+      if (errno == EAGAIN || errno == EWOULDBLOCK) {
+        if (yield) ::sched_yield();
+        continue;
+      }
+      if (errno == EINTR) continue;
       die("recv");
     }
     if (n == 0) {
@@ -96,12 +107,12 @@ std::unique_ptr<std::uint8_t[]> touched_buffer(std::size_t size) {
 }
 
 void child_main(int fd, const Options& o) {
-  const auto spin = std::chrono::microseconds(o.spin_us);
+  const auto spin = std::chrono::microseconds(o.spin_responder ? o.spin_us : 0);
   std::vector<std::uint8_t> msg(o.msg_bytes);
   double cpu0 = 0;
   for (std::size_t i = 0; i < o.warmup + o.n; ++i) {
     if (i == o.warmup) cpu0 = bench::cpu_time_us();
-    read_full(fd, msg.data(), msg.size(), spin);
+    read_full(fd, msg.data(), msg.size(), spin, o.spin_yield);
     write_full(fd, msg.data(), msg.size());
   }
   double cpu = bench::cpu_time_us() - cpu0;
@@ -139,15 +150,27 @@ int main(int argc, char** argv) {
       }
       return static_cast<std::size_t>(std::strtoull(argv[++i], nullptr, 10));
     };
-    if (a == "--n") o.n = number();
-    else if (a == "--warmup") o.warmup = number();
-    else if (a == "--msg-bytes") o.msg_bytes = number();
-    else if (a == "--spin-us") o.spin_us = static_cast<long>(number());
-    else if (a == "--no-echo") o.echo = false;
-    else if (a == "--no-stream") o.stream = false;
+    if (a == "--n")
+      o.n = number();
+    else if (a == "--warmup")
+      o.warmup = number();
+    else if (a == "--msg-bytes")
+      o.msg_bytes = number();
+    else if (a == "--spin-us")
+      o.spin_us = static_cast<long>(number());
+    else if (a == "--spin-yield")
+      o.spin_yield = true;
+    else if (a == "--spin-side" && i + 1 < argc)
+      o.spin_responder = std::string(argv[++i]) != "requester";
+    else if (a == "--no-echo")
+      o.echo = false;
+    else if (a == "--no-stream")
+      o.stream = false;
     else {
-      std::fprintf(stderr, "usage: socketpair_floor [--n N] [--warmup W] [--msg-bytes B] "
-                           "[--spin-us S] [--no-echo] [--no-stream]\n");
+      std::fprintf(stderr,
+                   "usage: socketpair_floor [--n N] [--warmup W] [--msg-bytes B] "
+                   "[--spin-us S] [--spin-yield] [--spin-side requester|both] "
+                   "[--no-echo] [--no-stream]\n");
       return 2;
     }
   }
@@ -182,7 +205,7 @@ int main(int argc, char** argv) {
     }
     auto t0 = Clock::now();
     write_full(fd, msg.data(), msg.size());
-    read_full(fd, msg.data(), msg.size(), spin);
+    read_full(fd, msg.data(), msg.size(), spin, o.spin_yield);
     if (i >= o.warmup) lat.push_back(bench::us_between(t0, Clock::now()));
   }
   double wall = bench::us_between(wall0, Clock::now());
@@ -192,6 +215,8 @@ int main(int argc, char** argv) {
   const double n = static_cast<double>(o.n);
   out.integer("msg_bytes", static_cast<long long>(o.msg_bytes))
       .integer("spin_us", o.spin_us)
+      .boolean("spin_yield", o.spin_yield)
+      .str("spin_side", o.spin_us > 0 ? (o.spin_responder ? "both" : "requester") : "none")
       .stats("small_", bench::compute_stats(lat))
       .num("wall_per_rt_us", wall / n)
       .num("main_cpu_per_rt_us", main_cpu / n)
@@ -228,7 +253,8 @@ int main(int argc, char** argv) {
     write_full(fd, &ack, 1);
     double rate = 0;
     read_full(fd, &rate, sizeof rate);
-    out.num("stream_msgs_per_s", rate).integer("stream_messages", static_cast<long long>(o.stream_n));
+    out.num("stream_msgs_per_s", rate)
+        .integer("stream_messages", static_cast<long long>(o.stream_n));
   }
 
   int status = 0;
