@@ -81,15 +81,21 @@ class MessagePort : public std::enable_shared_from_this<MessagePort> {
   struct TransferState {
     UniqueFd socket;
     std::vector<std::uint8_t> prefix;  // read from the socket, not yet delivered
+    std::vector<std::uint8_t> unsent;  // queued for the socket, not yet written
+    std::string entangle_id;           // shared with its partner (see check_transfer)
   };
   // Internal: the port's socket and unread bytes; the port becomes transferred.
   static TransferState take_for_transfer(MessagePort& port);
-  // Internal: bytes the previous owner had read from this port's socket.
-  static void inject_prefix(MessagePort& port, std::span<const std::uint8_t> bytes);
+  // Internal: what the previous owner had read from this port's socket but
+  // not delivered, and had queued for it but not written.
+  static void adopt_transfer_state(MessagePort& port, std::span<const std::uint8_t> prefix,
+                                   std::span<const std::uint8_t> unsent,
+                                   std::string entangle_id);
   EventLoop& loop() noexcept { return loop_; }
 
  private:
   friend class ports::PortChannel;
+  friend struct MessageChannelMain;
   MessagePort(EventLoop& loop, UniqueFd socket);
   void deliver(MessageEvent event);
   void peer_closed(const std::string& reason);
@@ -99,6 +105,9 @@ class MessagePort : public std::enable_shared_from_this<MessagePort> {
   EventLoop& loop_;
   std::unique_ptr<ports::PortChannel> channel_;  // until start(), messages wait in the socket
   std::weak_ptr<MessagePort> partner_;
+  // Random, the same for both ends of one channel, carried along on every
+  // transfer: "is this port the sender's own partner?" holds across processes.
+  std::string entangle_id_;
   // shared_ptr: a listener may close the port (clearing these) while it runs.
   std::vector<std::shared_ptr<MessageListener>> message_listeners_;
   std::vector<std::shared_ptr<CloseListener>> close_listeners_;

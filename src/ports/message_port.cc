@@ -1,5 +1,7 @@
 #include "valence/message_port.h"
 
+#include <sys/random.h>
+
 #include <cstdio>
 
 #include "ipc/common/message.h"
@@ -21,7 +23,28 @@ std::shared_ptr<MessagePort> MessagePort::adopt(EventLoop& loop, UniqueFd socket
 MessagePort::MessagePort(EventLoop& loop, UniqueFd socket)
     : loop_(loop), channel_(std::make_unique<ports::PortChannel>(*this, loop, std::move(socket))) {}
 
-MessagePort::~MessagePort() = default;
+MessagePort::~MessagePort() {
+  // Messages posted just before the last reference went away still go out.
+  if (channel_) ports::PortChannel::linger(std::move(channel_));
+}
+
+namespace {
+std::string random_id() {
+  unsigned char bytes[16];
+  std::size_t got = 0;
+  while (got < sizeof bytes) {
+    ssize_t n = ::getrandom(bytes + got, sizeof bytes - got, 0);
+    if (n > 0) got += static_cast<std::size_t>(n);
+  }
+  static const char* hex = "0123456789abcdef";
+  std::string s;
+  for (unsigned char b : bytes) {
+    s.push_back(hex[b >> 4]);
+    s.push_back(hex[b & 15]);
+  }
+  return s;
+}
+}  // namespace
 
 Result<MessageChannelMain> MessageChannelMain::create(EventLoop& loop) {
   auto pair = transport::make_socket_pair();
@@ -31,6 +54,7 @@ Result<MessageChannelMain> MessageChannelMain::create(EventLoop& loop) {
   c.port2 = MessagePort::adopt(loop, std::move(pair->second));
   c.port1->set_partner(c.port2);
   c.port2->set_partner(c.port1);
+  c.port1->entangle_id_ = c.port2->entangle_id_ = random_id();
   return c;
 }
 
@@ -40,13 +64,19 @@ Result<void> MessagePort::check_transfer(
     return make_error(ErrorCode::kCloneError,
                       "DataCloneError: Port at index " + std::to_string(i) + " " + what + ".");
   };
+  if (transfer.size() > transport::kMaxFdsPerFrame)
+    return make_error(ErrorCode::kCloneError,
+                      "DataCloneError: a message may carry at most " +
+                          std::to_string(transport::kMaxFdsPerFrame) + " ports, not " +
+                          std::to_string(transfer.size()) + ".");
   for (std::size_t i = 0; i < transfer.size(); ++i) {
     const MessagePort* p = transfer[i].get();
     if (!p) return clone_error(i, "is not a MessagePort");
     for (std::size_t j = 0; j < i; ++j)
       if (transfer[j].get() == p) return clone_error(i, "is a duplicate of an earlier port");
     if (p == source) return clone_error(i, "contains the source port");
-    if (source && source->partner_.lock().get() == p)
+    if (source && (source->partner_.lock().get() == p ||
+                   (!source->entangle_id_.empty() && p->entangle_id_ == source->entangle_id_)))
       return clone_error(i, "is the source port's own partner");
     if (p->transferred_) return clone_error(i, "is already neutered");
     if (p->closed_) return clone_error(i, "is closed");
@@ -56,7 +86,11 @@ Result<void> MessagePort::check_transfer(
 
 Result<void> MessagePort::prepare_transfer(MessagePort& port) {
   auto& channel = port.channel_->channel();
-  if (channel.queued_bytes() > 0) VALENCE_RETURN_IF_ERROR(channel.flush_blocking(kTransferFlushMs));
+  // What the socket takes now goes out now; the rest travels with the port
+  // (never a blocking wait: the main process must not block on a renderer).
+  if (channel.queued_bytes() > 0) channel.try_flush();
+  if (!channel.can_take_unsent())
+    return make_error(ErrorCode::kOverloaded, "a message carrying ports is still being sent on it");
   if (!channel.can_take_unparsed())
     return make_error(ErrorCode::kOverloaded, "a message carrying ports is arriving on it");
   return {};
@@ -67,6 +101,9 @@ MessagePort::TransferState MessagePort::take_for_transfer(MessagePort& port) {
   auto& channel = port.channel_->channel();
   auto prefix = channel.take_unparsed();
   if (prefix) state.prefix.assign(prefix->data(), prefix->data() + prefix->size());
+  auto unsent = channel.take_unsent();
+  if (unsent) state.unsent.assign(unsent->data(), unsent->data() + unsent->size());
+  state.entangle_id = port.entangle_id_;
   state.socket = channel.release_socket();
   port.transferred_ = true;
   port.closed_ = true;
@@ -75,14 +112,23 @@ MessagePort::TransferState MessagePort::take_for_transfer(MessagePort& port) {
   return state;
 }
 
-void MessagePort::inject_prefix(MessagePort& port, std::span<const std::uint8_t> bytes) {
-  if (!bytes.empty()) port.channel_->channel().inject(bytes);
+void MessagePort::adopt_transfer_state(MessagePort& port, std::span<const std::uint8_t> prefix,
+                                       std::span<const std::uint8_t> unsent,
+                                       std::string entangle_id) {
+  auto& channel = port.channel_->channel();
+  if (!prefix.empty()) channel.inject(prefix);
+  if (!unsent.empty()) {
+    transport::Buffer b;
+    b.append(unsent.data(), unsent.size());
+    channel.send_raw(std::move(b));
+  }
+  port.entangle_id_ = std::move(entangle_id);
 }
 
 Result<void> MessagePort::post_message(Value message,
                                        std::vector<std::shared_ptr<MessagePort>> transfer) {
   if (transferred_) return make_error(ErrorCode::kDisconnected, "the port was transferred");
-  if (closed_) return make_error(ErrorCode::kDisconnected, "the port is closed");
+  if (closed_ || !channel_) return make_error(ErrorCode::kDisconnected, "the port is closed");
   auto packed = ports::pack(this, std::move(message), transfer);
   if (!packed) return Unexpected{packed.error()};
   ipc::Message m;
@@ -97,22 +143,23 @@ Result<void> MessagePort::post_message(Value message,
 }
 
 void MessagePort::start() {
-  if (started_ || closed_) return;
+  if (started_ || closed_ || !channel_) return;
   started_ = true;
   channel_->channel().start();
   // Messages that came with the port (injected) wait in the parser.
   std::weak_ptr<MessagePort> self = weak_from_this();
   loop_.post([self] {
-    if (auto p = self.lock(); p && !p->closed_) p->channel_->channel().drain();
+    if (auto p = self.lock(); p && !p->closed_ && p->channel_) p->channel_->channel().drain();
   });
 }
 
 void MessagePort::close() {
   if (closed_) return;
   closed_ = true;
-  channel_->channel().close();
   message_listeners_.clear();
   close_listeners_.clear();
+  // Messages posted before close() still go out; then the socket closes.
+  if (channel_) ports::PortChannel::linger(std::move(channel_));
 }
 
 void MessagePort::on_message(UniqueFunction<void(MessageEvent&)> listener) {
@@ -137,7 +184,7 @@ void MessagePort::peer_closed(const std::string& reason) {
   close_reported_ = true;
   auto self = shared_from_this();
   closed_ = true;
-  channel_->channel().close();
+  if (channel_) channel_->channel().close();
   if (reason.rfind("the other end closed", 0) != 0)
     std::fprintf(stderr, "valence: MessagePort closed: %s\n", reason.c_str());
   auto listeners = std::move(close_listeners_);

@@ -6,29 +6,40 @@
 namespace valence::ports {
 
 PortChannel::PortChannel(MessagePort& port, EventLoop& loop, UniqueFd socket)
-    : port_(port), channel_(loop, std::move(socket), *this) {}
+    : port_(&port), loop_(loop), channel_(loop, std::move(socket), *this) {}
+
+void PortChannel::linger(std::unique_ptr<PortChannel> self) {
+  PortChannel* p = self.release();
+  p->port_ = nullptr;
+  p->channel_.close_when_flushed([p] {
+    // Deleted from the loop: the channel may still be on the stack.
+    p->loop_.post([p] { delete p; });
+  });
+}
 
 void PortChannel::on_frame(transport::Frame frame) {
+  if (!port_) return;  // lingering: nothing is read
   auto m = ipc::decode_message(frame.kind, frame.payload.span());
   if (!m) {
-    port_.peer_closed("bad message on the port: " + m.error().message);
+    port_->peer_closed("bad message on the port: " + m.error().message);
     return;
   }
   if (m->kind != ipc::MessageKind::kPortMessage) {
-    port_.peer_closed(std::string("unexpected ") + ipc::message_kind_name(m->kind) + " on a port");
+    port_->peer_closed(std::string("unexpected ") + ipc::message_kind_name(m->kind) + " on a port");
     return;
   }
-  auto unpacked = unpack(port_.loop(), std::move(m->body), std::move(frame.fds));
+  auto unpacked = unpack(port_->loop(), std::move(m->body), std::move(frame.fds));
   if (!unpacked) {
-    port_.peer_closed("bad message on the port: " + unpacked.error().message);
+    port_->peer_closed("bad message on the port: " + unpacked.error().message);
     return;
   }
   MessageEvent event{std::move(unpacked->data), std::move(unpacked->ports)};
-  port_.deliver(std::move(event));
+  port_->deliver(std::move(event));
 }
 
 void PortChannel::on_channel_error(transport::ChannelError error, const std::string& detail) {
-  port_.peer_closed(error == transport::ChannelError::kDisconnected
+  if (!port_) return;  // lingering: close_when_flushed's callback cleans up
+  port_->peer_closed(error == transport::ChannelError::kDisconnected
                         ? "the other end closed"
                         : std::string(transport::channel_error_name(error)) + ": " + detail);
 }

@@ -24,31 +24,36 @@ Result<PackedTransfer> pack(const MessagePort* source, Value message,
                               " cannot be transferred now: " + ready.error().message);
     }
   }
-  std::vector<Value> prefixes;
+  std::vector<Value> records;
   for (const auto& port : transfer) {
     auto taken = MessagePort::take_for_transfer(*port);
-    prefixes.push_back(Value(ArrayBuffer(Bytes(taken.prefix.data(), taken.prefix.size()))));
+    records.push_back(Value::array(
+        {Value(ArrayBuffer(Bytes(taken.prefix.data(), taken.prefix.size()))),
+         Value(ArrayBuffer(Bytes(taken.unsent.data(), taken.unsent.size()))),
+         Value(String(taken.entangle_id))}));
     out.fds.push_back(std::move(taken.socket));
   }
   out.body = Value::array({});
   out.body.get_array().push_back(std::move(message));
-  out.body.get_array().push_back(Value::array(std::move(prefixes)));
+  out.body.get_array().push_back(Value::array(std::move(records)));
   return out;
 }
 
 Result<UnpackedTransfer> unpack(EventLoop& loop, Value body, std::vector<UniqueFd> fds) {
   Array* parts = body.get_if_array();
   if (!parts || parts->length() != 2 || parts->items().size() != 2 || !parts->items()[1].is_array())
-    return make_error(ErrorCode::kBadMessage, "a posted message must be [message, [prefix...]]");
-  const Array& prefixes = parts->items()[1].get_array();
-  if (prefixes.length() != fds.size() || prefixes.items().size() != fds.size())
+    return make_error(ErrorCode::kBadMessage, "a posted message must be [message, [port...]]");
+  const Array& records = parts->items()[1].get_array();
+  if (records.length() != fds.size() || records.items().size() != fds.size())
     return make_error(ErrorCode::kBadMessage, std::to_string(fds.size()) +
                                                   " port descriptors for " +
-                                                  std::to_string(prefixes.length()) + " ports");
+                                                  std::to_string(records.length()) + " ports");
   for (std::size_t i = 0; i < fds.size(); ++i) {
-    if (!prefixes.items()[i].is_array_buffer())
+    const Array* r = records.items()[i].get_if_array();
+    if (!r || r->length() != 3 || r->items().size() != 3 || !r->items()[0].is_array_buffer() ||
+        !r->items()[1].is_array_buffer() || !r->items()[2].is_string())
       return make_error(ErrorCode::kBadMessage,
-                        "port " + std::to_string(i) + " has no prefix buffer");
+                        "port " + std::to_string(i) + " is not [prefix, unsent, entangle id]");
     if (!transport::is_connected_unix_stream(fds[i].get()))
       return make_error(ErrorCode::kBadMessage,
                         "port " + std::to_string(i) + " is not a connected AF_UNIX stream socket");
@@ -56,7 +61,10 @@ Result<UnpackedTransfer> unpack(EventLoop& loop, Value body, std::vector<UniqueF
   UnpackedTransfer out;
   for (std::size_t i = 0; i < fds.size(); ++i) {
     auto port = MessagePort::adopt(loop, std::move(fds[i]));
-    MessagePort::inject_prefix(*port, prefixes.items()[i].get_array_buffer().bytes().span());
+    const auto& r = records.items()[i].get_array().items();
+    MessagePort::adopt_transfer_state(*port, r[0].get_array_buffer().bytes().span(),
+                                      r[1].get_array_buffer().bytes().span(),
+                                      r[2].get_js_string().utf8());
     out.ports.push_back(std::move(port));
   }
   out.data = std::move(parts->mutable_items()[0]);

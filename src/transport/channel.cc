@@ -50,7 +50,52 @@ void Channel::start() {
   update_interest();
 }
 
+Result<Buffer> Channel::take_unsent() {
+  Buffer out;
+  for (const auto& o : queue_)
+    if (o.written == 0 && !o.fds.empty())
+      return make_error(ErrorCode::kOverloaded, "a message carrying ports is still being sent");
+  for (const auto& o : queue_) {
+    if (o.written < kFrameHeaderSize) out.append(o.header + o.written, kFrameHeaderSize - o.written);
+    std::size_t from = o.written > kFrameHeaderSize ? o.written - kFrameHeaderSize : 0;
+    out.append(o.payload.data() + from, o.payload.size() - from);
+  }
+  queue_.clear();
+  queued_bytes_ = 0;
+  update_interest();
+  return out;
+}
+
+void Channel::send_raw(Buffer bytes) {
+  if (!socket_.valid() || bytes.empty()) return;
+  Outgoing& o = queue_.emplace_back();
+  o.written = kFrameHeaderSize;  // no header: the bytes are whole frames already
+  queued_bytes_ += bytes.size();
+  o.payload = std::move(bytes);
+  schedule_flush();
+}
+
+void Channel::close_when_flushed(UniqueFunction<void()> closed) {
+  on_closed_ = std::move(closed);
+  reading_ = false;
+  closing_ = true;
+  if (!socket_.valid() || queue_.empty() || write_closed_) {
+    close();
+    return;
+  }
+  update_interest();
+  schedule_flush();
+}
+
 void Channel::close() {
+  if (on_closed_) {
+    auto closed = std::move(on_closed_);
+    on_closed_ = nullptr;
+    closing_ = false;
+    close();
+    closed();
+    return;
+  }
   *alive_ = false;
   alive_ = std::make_shared<bool>(true);
   watch_.reset();
@@ -103,7 +148,12 @@ void Channel::schedule_flush() {
     auto a = alive.lock();
     if (!a || !*a) return;
     flush_scheduled_ = false;
-    if (write_some()) update_interest();
+    if (!write_some()) return;
+    if (closing_ && queue_.empty()) {
+      close();
+      return;
+    }
+    update_interest();
   });
 }
 
@@ -182,6 +232,10 @@ void Channel::on_events(std::uint32_t events) {
   std::weak_ptr<bool> alive = alive_;
   if (events & EventLoop::kWritable) {
     if (!write_some()) return;
+    if (closing_ && queue_.empty()) {
+      close();
+      return;
+    }
     update_interest();
   }
   if (reading_ && (events & (EventLoop::kReadable | EventLoop::kHangup))) {

@@ -29,6 +29,7 @@
 #include "transport/frame_parser.h"
 #include "valence/base/result.h"
 #include "valence/base/unique_fd.h"
+#include "valence/base/unique_function.h"
 #include "valence/event_loop.h"
 
 namespace valence::transport {
@@ -81,6 +82,25 @@ class Channel {
   // Bytes that were read from this socket elsewhere (take_unparsed() of the
   // previous owner); they come before anything read from the socket.
   void inject(std::span<const std::uint8_t> bytes);
+  // Writes what the socket takes now, without waiting. False when the
+  // channel failed.
+  bool try_flush() { return socket_.valid() && !write_closed_ && write_some(); }
+  // Queued bytes not yet written, headers included, leaving the queue empty
+  // (for handing the socket to another process, which writes them first).
+  // Error when a queued frame still has to carry descriptors.
+  Result<Buffer> take_unsent();
+  bool can_take_unsent() const noexcept {
+    for (const auto& o : queue_)
+      if (o.written == 0 && !o.fds.empty()) return false;
+    return true;
+  }
+  // Bytes to write before anything queued later (take_unsent() of the
+  // previous owner).
+  void send_raw(Buffer bytes);
+  // Stops reading, writes what is queued, then closes, without delegate
+  // calls except on_channel_error if writing fails; calls `closed` once the
+  // socket is closed either way. Does not block.
+  void close_when_flushed(UniqueFunction<void()> closed);
   // Gives up the socket (close() otherwise); queued frames are dropped, so
   // flush_blocking() first.
   UniqueFd release_socket() {
@@ -145,7 +165,9 @@ class Channel {
   std::uint32_t watch_events_ = 0;
   std::chrono::microseconds spin_{0};
   bool reading_ = false;
-  bool write_closed_ = false;  // the peer stopped reading (EPIPE); reads go on until EOF
+  bool write_closed_ = false;
+  bool closing_ = false;  // close_when_flushed(): close once the queue is empty
+  UniqueFunction<void()> on_closed_;  // the peer stopped reading (EPIPE); reads go on until EOF
   bool eof_ = false;
   std::shared_ptr<bool> alive_ = std::make_shared<bool>(true);
 };

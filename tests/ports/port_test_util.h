@@ -104,14 +104,15 @@ inline std::vector<std::uint8_t> raw_frame(const ipc::Message& m, std::uint16_t 
   return out;
 }
 
-// The body of kPostMessage / kPortMessage: [message, [prefix...]].
-inline Value post_body(Value message, std::size_t n_prefixes) {
+// The body of kPostMessage / kPortMessage: [message, [[prefix, unsent, entangle id]...]].
+inline Value post_body(Value message, std::size_t n_ports) {
   Value body = Value::array({});
   body.get_array().push_back(std::move(message));
-  Value prefixes = Value::array({});
-  for (std::size_t i = 0; i < n_prefixes; ++i)
-    prefixes.get_array().push_back(Value(ArrayBuffer(Bytes())));
-  body.get_array().push_back(std::move(prefixes));
+  Value records = Value::array({});
+  for (std::size_t i = 0; i < n_ports; ++i)
+    records.get_array().push_back(
+        Value::array({Value(ArrayBuffer(Bytes())), Value(ArrayBuffer(Bytes())), Value("")}));
+  body.get_array().push_back(std::move(records));
   return body;
 }
 
