@@ -135,6 +135,22 @@ std::uint64_t case_seed(std::uint64_t run_seed, std::uint32_t index) {
 // them (pre-order over object nodes; a View's owned buffer is view id + 1), so
 // that Refs can name earlier objects, enclosing ones included (cycles).
 
+// Node 20's V8 (11.3) reads the RegExp `v` flag and resizable ArrayBuffers;
+// Node 18's (Debian's own nodejs) does not, so the generator leaves them out
+// there.
+bool node_is_at_least_20() {
+  static const bool modern = [] {
+    std::string cmd = std::string(VALENCE_NODE) + " -p process.versions.node 2>/dev/null";
+    FILE* p = ::popen(cmd.c_str(), "r");
+    if (!p) return false;
+    char buf[32] = {};
+    bool ok = std::fgets(buf, sizeof buf, p) != nullptr;
+    ::pclose(p);
+    return ok && std::atoi(buf) >= 20;
+  }();
+  return modern;
+}
+
 class Generator {
  public:
   static constexpr int kMaxDepth = 6;
@@ -367,7 +383,8 @@ class Generator {
     re.source = String(rng_.pick(kSources));
     for (std::uint32_t flag : kFlags)
       if (rng_.one_in(3)) re.flags |= flag;
-    if ((re.flags & kRegExpUnicode) == 0 && rng_.one_in(4)) re.flags |= kRegExpUnicodeSets;
+    if ((re.flags & kRegExpUnicode) == 0 && rng_.one_in(4) && node_is_at_least_20())
+      re.flags |= kRegExpUnicodeSets;
     return Value(std::move(re));
   }
 
@@ -389,7 +406,7 @@ class Generator {
   Value array_buffer() {
     take_id(Type::kArrayBuffer, true);
     Bytes bytes = random_bytes(rng_.below(17));
-    if (rng_.one_in(3)) {
+    if (rng_.one_in(3) && node_is_at_least_20()) {
       const std::size_t max = bytes.size() + rng_.below(32);
       return Value(ArrayBuffer::resizable(std::move(bytes), max));
     }
