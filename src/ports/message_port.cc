@@ -10,11 +10,6 @@
 #include "transport/socket_posix.h"
 
 namespace valence {
-namespace {
-// How long a port's queued outgoing messages may take to leave before it is
-// transferred (they must go first, on the port's own socket).
-constexpr int kTransferFlushMs = 1000;
-}  // namespace
 
 std::shared_ptr<MessagePort> MessagePort::adopt(EventLoop& loop, UniqueFd socket) {
   return std::shared_ptr<MessagePort>(new MessagePort(loop, std::move(socket)));
