@@ -1,9 +1,8 @@
 #include "valence/message_port.h"
 
-#include <sys/random.h>
-
 #include <cstdio>
 
+#include "base/random.h"
 #include "ipc/common/message.h"
 #include "ports/port_channel.h"
 #include "ports/transfer.h"
@@ -23,24 +22,6 @@ MessagePort::~MessagePort() {
   if (channel_) ports::PortChannel::linger(std::move(channel_));
 }
 
-namespace {
-std::string random_id() {
-  unsigned char bytes[16];
-  std::size_t got = 0;
-  while (got < sizeof bytes) {
-    ssize_t n = ::getrandom(bytes + got, sizeof bytes - got, 0);
-    if (n > 0) got += static_cast<std::size_t>(n);
-  }
-  static const char* hex = "0123456789abcdef";
-  std::string s;
-  for (unsigned char b : bytes) {
-    s.push_back(hex[b >> 4]);
-    s.push_back(hex[b & 15]);
-  }
-  return s;
-}
-}  // namespace
-
 Result<MessageChannelMain> MessageChannelMain::create(EventLoop& loop) {
   auto pair = transport::make_socket_pair();
   if (!pair) return Unexpected{pair.error()};
@@ -49,7 +30,7 @@ Result<MessageChannelMain> MessageChannelMain::create(EventLoop& loop) {
   c.port2 = MessagePort::adopt(loop, std::move(pair->second));
   c.port1->set_partner(c.port2);
   c.port2->set_partner(c.port1);
-  c.port1->entangle_id_ = c.port2->entangle_id_ = random_id();
+  c.port1->entangle_id_ = c.port2->entangle_id_ = random_hex_id();
   return c;
 }
 
@@ -60,10 +41,10 @@ Result<void> MessagePort::check_transfer(
                       "DataCloneError: Port at index " + std::to_string(i) + " " + what + ".");
   };
   if (transfer.size() > transport::kMaxFdsPerFrame)
-    return make_error(ErrorCode::kCloneError,
-                      "DataCloneError: a message may carry at most " +
-                          std::to_string(transport::kMaxFdsPerFrame) + " ports, not " +
-                          std::to_string(transfer.size()) + ".");
+    return make_error(ErrorCode::kCloneError, "DataCloneError: a message may carry at most " +
+                                                  std::to_string(transport::kMaxFdsPerFrame) +
+                                                  " ports, not " + std::to_string(transfer.size()) +
+                                                  ".");
   for (std::size_t i = 0; i < transfer.size(); ++i) {
     const MessagePort* p = transfer[i].get();
     if (!p) return clone_error(i, "is not a MessagePort");
