@@ -9,6 +9,7 @@
 
 #include <chrono>
 #include <cstdint>
+#include <map>
 #include <memory>
 
 #include "valence/base/unique_function.h"
@@ -90,8 +91,18 @@ class EventLoop {
   // returns false when the loop has been quit.
   virtual bool run_once(std::chrono::nanoseconds timeout) = 0;
 
+  // Keeps `object` alive until release(token), or until the loop is
+  // destroyed — then before anything else of the loop, so the object can
+  // still unregister its watches. For objects that finish work on their own
+  // after their owner let go (a closed port flushing its last messages).
+  using KeepToken = std::uint64_t;
+  KeepToken keep(std::shared_ptr<void> object);
+  void release(KeepToken token);
+
  protected:
   EventLoop() = default;
+  // Backends call this first in their destructors.
+  void drop_kept();
 
  private:
   friend class FdWatch;
@@ -101,6 +112,9 @@ class EventLoop {
   virtual void remove_fd_watch(std::uint64_t id) = 0;
   virtual std::uint64_t add_timer_impl(std::chrono::nanoseconds delay, Task callback) = 0;
   virtual void cancel_timer(std::uint64_t id) = 0;
+
+  std::map<KeepToken, std::shared_ptr<void>> kept_;
+  KeepToken next_keep_ = 1;
 };
 
 }  // namespace valence

@@ -89,8 +89,7 @@ class MessagePort : public std::enable_shared_from_this<MessagePort> {
   // Internal: what the previous owner had read from this port's socket but
   // not delivered, and had queued for it but not written.
   static void adopt_transfer_state(MessagePort& port, std::span<const std::uint8_t> prefix,
-                                   std::span<const std::uint8_t> unsent,
-                                   std::string entangle_id);
+                                   std::span<const std::uint8_t> unsent, std::string entangle_id);
   EventLoop& loop() noexcept { return loop_; }
 
  private:

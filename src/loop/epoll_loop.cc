@@ -39,6 +39,8 @@ class EpollLoop final : public EventLoop {
     VALENCE_CHECK(::epoll_ctl(epoll_.get(), EPOLL_CTL_ADD, wake_.get(), &ev) == 0, "epoll_ctl");
   }
 
+  ~EpollLoop() override { drop_kept(); }
+
   void post(Task task) override {
     bool need_wake;
     {

@@ -33,6 +33,26 @@ Timer& Timer::operator=(Timer&& other) noexcept {
   return *this;
 }
 
+EventLoop::KeepToken EventLoop::keep(std::shared_ptr<void> object) {
+  KeepToken token = next_keep_++;
+  kept_.emplace(token, std::move(object));
+  return token;
+}
+
+void EventLoop::release(KeepToken token) {
+  auto it = kept_.find(token);
+  if (it == kept_.end()) return;
+  auto object = std::move(it->second);  // destroyed after the map is consistent
+  kept_.erase(it);
+}
+
+void EventLoop::drop_kept() {
+  while (!kept_.empty()) {
+    auto object = std::move(kept_.begin()->second);
+    kept_.erase(kept_.begin());
+  }
+}
+
 void Timer::reset() {
   if (loop_) std::exchange(loop_, nullptr)->cancel_timer(id_);
 }

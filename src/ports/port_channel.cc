@@ -9,11 +9,14 @@ PortChannel::PortChannel(MessagePort& port, EventLoop& loop, UniqueFd socket)
     : port_(&port), loop_(loop), channel_(loop, std::move(socket), *this) {}
 
 void PortChannel::linger(std::unique_ptr<PortChannel> self) {
-  PortChannel* p = self.release();
+  PortChannel* p = self.get();
   p->port_ = nullptr;
-  p->channel_.close_when_flushed([p] {
-    // Deleted from the loop: the channel may still be on the stack.
-    p->loop_.post([p] { delete p; });
+  // The loop owns it until its last messages are out (or the loop ends).
+  EventLoop& loop = p->loop_;
+  EventLoop::KeepToken token = loop.keep(std::shared_ptr<PortChannel>(std::move(self)));
+  p->channel_.close_when_flushed([&loop, token] {
+    // Released from the loop: the channel may still be on the stack.
+    loop.post([&loop, token] { loop.release(token); });
   });
 }
 
@@ -40,8 +43,8 @@ void PortChannel::on_frame(transport::Frame frame) {
 void PortChannel::on_channel_error(transport::ChannelError error, const std::string& detail) {
   if (!port_) return;  // lingering: close_when_flushed's callback cleans up
   port_->peer_closed(error == transport::ChannelError::kDisconnected
-                        ? "the other end closed"
-                        : std::string(transport::channel_error_name(error)) + ": " + detail);
+                         ? "the other end closed"
+                         : std::string(transport::channel_error_name(error)) + ": " + detail);
 }
 
 }  // namespace valence::ports

@@ -27,10 +27,10 @@ Result<PackedTransfer> pack(const MessagePort* source, Value message,
   std::vector<Value> records;
   for (const auto& port : transfer) {
     auto taken = MessagePort::take_for_transfer(*port);
-    records.push_back(Value::array(
-        {Value(ArrayBuffer(Bytes(taken.prefix.data(), taken.prefix.size()))),
-         Value(ArrayBuffer(Bytes(taken.unsent.data(), taken.unsent.size()))),
-         Value(String(taken.entangle_id))}));
+    records.push_back(
+        Value::array({Value(ArrayBuffer(Bytes(taken.prefix.data(), taken.prefix.size()))),
+                      Value(ArrayBuffer(Bytes(taken.unsent.data(), taken.unsent.size()))),
+                      Value(String(taken.entangle_id))}));
     out.fds.push_back(std::move(taken.socket));
   }
   out.body = Value::array({});

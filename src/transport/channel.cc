@@ -56,7 +56,8 @@ Result<Buffer> Channel::take_unsent() {
     if (o.written == 0 && !o.fds.empty())
       return make_error(ErrorCode::kOverloaded, "a message carrying ports is still being sent");
   for (const auto& o : queue_) {
-    if (o.written < kFrameHeaderSize) out.append(o.header + o.written, kFrameHeaderSize - o.written);
+    if (o.written < kFrameHeaderSize)
+      out.append(o.header + o.written, kFrameHeaderSize - o.written);
     std::size_t from = o.written > kFrameHeaderSize ? o.written - kFrameHeaderSize : 0;
     out.append(o.payload.data() + from, o.payload.size() - from);
   }

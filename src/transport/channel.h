@@ -166,7 +166,7 @@ class Channel {
   std::chrono::microseconds spin_{0};
   bool reading_ = false;
   bool write_closed_ = false;
-  bool closing_ = false;  // close_when_flushed(): close once the queue is empty
+  bool closing_ = false;              // close_when_flushed(): close once the queue is empty
   UniqueFunction<void()> on_closed_;  // the peer stopped reading (EPIPE); reads go on until EOF
   bool eof_ = false;
   std::shared_ptr<bool> alive_ = std::make_shared<bool>(true);

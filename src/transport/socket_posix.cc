@@ -64,8 +64,8 @@ Result<SendResult> send_some(int fd, std::span<const iovec> iov, std::span<const
   }
 }
 
-Result<RecvResult> recv_some(int fd, std::uint8_t* buf, std::size_t len,
-                             std::vector<UniqueFd>& fds, bool block) {
+Result<RecvResult> recv_some(int fd, std::uint8_t* buf, std::size_t len, std::vector<UniqueFd>& fds,
+                             bool block) {
   iovec iov{buf, len};
   msghdr msg{};
   msg.msg_iov = &iov;

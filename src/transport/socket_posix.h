@@ -47,8 +47,8 @@ struct RecvResult {
 };
 // One recvmsg into buf; received descriptors are appended to `fds`. With
 // `block`, waits for data (unless the socket was made non-blocking).
-Result<RecvResult> recv_some(int fd, std::uint8_t* buf, std::size_t len,
-                             std::vector<UniqueFd>& fds, bool block = false);
+Result<RecvResult> recv_some(int fd, std::uint8_t* buf, std::size_t len, std::vector<UniqueFd>& fds,
+                             bool block = false);
 
 // Waits until fd is readable/writable or the timeout (ms, -1 = forever)
 // passes; returns false on timeout.
