@@ -272,7 +272,12 @@ class PropertyList {
   PropertyList clone() const;
 
   // "0".."4294967294" without leading zeros; returns the index.
-  static std::optional<std::uint32_t> array_index(std::string_view key) noexcept;
+  static std::optional<std::uint32_t> array_index(std::string_view key) noexcept {
+    // Most keys are names: answer those without a call.
+    if (key.empty() || key[0] < '0' || key[0] > '9') return std::nullopt;
+    return parse_array_index(key);
+  }
+  static std::optional<std::uint32_t> parse_array_index(std::string_view key) noexcept;
 
  private:
   std::vector<Entry> entries_;

@@ -1,4 +1,5 @@
 // Value -> V8 wire bytes. See docs/architecture.md ("codec") for the id rules.
+#include <algorithm>
 #include <cmath>
 #include <cstring>
 #include <limits>
@@ -34,16 +35,21 @@ class Writer {
  private:
   void tag(Tag t) { out_.push_back(static_cast<std::uint8_t>(t)); }
   void byte(std::uint8_t b) { out_.push_back(b); }
-  void varint(std::uint64_t v) { write_varint(out_, v); }
+  void varint(std::uint64_t v) {
+    if (v < 0x80) {
+      out_.push_back(static_cast<std::uint8_t>(v));
+    } else {
+      write_varint(out_, v);
+    }
+  }
   void zigzag(std::int32_t i) {
     auto u = static_cast<std::uint32_t>(i);
     varint((u << 1) ^ static_cast<std::uint32_t>(i >> 31));
   }
   void raw(const void* data, std::size_t n) {
     if (!n) return;
-    std::size_t at = out_.size();
-    out_.resize(at + n);
-    std::memcpy(out_.data() + at, data, n);
+    const auto* p = static_cast<const std::uint8_t*>(data);
+    out_.insert(out_.end(), p, p + n);  // no zero-fill first, unlike resize
   }
   void raw_double(double d) {
     if (std::isnan(d)) d = std::numeric_limits<double>::quiet_NaN();
@@ -463,10 +469,14 @@ Result<void> encode_into(const Value& value, std::vector<std::uint8_t>& out,
 }
 
 Result<std::vector<std::uint8_t>> encode(const Value& value, const EncodeOptions& options) {
+  // Start at the size of this thread's last result: one allocation in the
+  // common case of similar messages, instead of a chain of regrowths.
+  thread_local std::size_t last_size = 64;
   std::vector<std::uint8_t> out;
-  out.reserve(64);
+  out.reserve(last_size);
   auto r = encode_into(value, out, options, 0);
   if (!r) return Unexpected{r.error()};
+  last_size = std::clamp<std::size_t>(out.size() + out.size() / 8, 64, std::size_t{1} << 20);
   return out;
 }
 

@@ -9,7 +9,7 @@ namespace valence {
 
 // ---- PropertyList ----------------------------------------------------------
 
-std::optional<std::uint32_t> PropertyList::array_index(std::string_view key) noexcept {
+std::optional<std::uint32_t> PropertyList::parse_array_index(std::string_view key) noexcept {
   if (key.empty() || key.size() > 10) return std::nullopt;
   if (key.size() > 1 && key[0] == '0') return std::nullopt;
   std::uint64_t v = 0;
