@@ -37,9 +37,7 @@ Result<transport::Buffer> encode_message(const Message& m) {
   // were a buffer of its own, so a receiver can decode it in place.
   auto r = codec::encode_into(m.body, out, options, out.size());
   if (!r) return Unexpected{r.error()};
-  transport::Buffer b;
-  b.append(out.data(), out.size());
-  return b;
+  return transport::Buffer::adopt(std::move(out));  // no copy: the frame writes these bytes
 }
 
 Result<Message> decode_message(std::uint8_t kind, std::span<const std::uint8_t> payload) {
