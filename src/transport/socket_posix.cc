@@ -12,10 +12,10 @@
 namespace valence::transport {
 namespace {
 
-Unexpected errno_error(const char* what, int err) {
+Unexpected errno_error(const std::string& what, int err) {
   ErrorCode code = (err == EPIPE || err == ECONNRESET || err == ENOTCONN) ? ErrorCode::kDisconnected
                                                                           : ErrorCode::kFailed;
-  return make_error(code, std::string(what) + ": " + std::strerror(err));
+  return make_error(code, what + ": " + std::strerror(err));
 }
 
 }  // namespace
@@ -25,6 +25,57 @@ Result<std::pair<UniqueFd, UniqueFd>> make_socket_pair() {
   if (::socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0, sv) != 0)
     return errno_error("socketpair", errno);
   return std::make_pair(UniqueFd(sv[0]), UniqueFd(sv[1]));
+}
+
+namespace {
+
+Result<sockaddr_un> unix_address(const std::string& path) {
+  sockaddr_un addr{};
+  addr.sun_family = AF_UNIX;
+  if (path.empty() || path.size() >= sizeof(addr.sun_path))
+    return make_error(ErrorCode::kFailed,
+                      "socket path of " + std::to_string(path.size()) + " bytes (limit " +
+                          std::to_string(sizeof(addr.sun_path) - 1) + "): " + path);
+  std::memcpy(addr.sun_path, path.data(), path.size());
+  return addr;
+}
+
+}  // namespace
+
+Result<UniqueFd> listen_unix(const std::string& path) {
+  auto addr = unix_address(path);
+  if (!addr) return Unexpected{addr.error()};
+  UniqueFd fd(::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0));
+  if (!fd.valid()) return errno_error("socket", errno);
+  if (::bind(fd.get(), reinterpret_cast<const sockaddr*>(&*addr), sizeof(*addr)) != 0)
+    return errno_error("bind " + path, errno);
+  if (::listen(fd.get(), 64) != 0) return errno_error("listen " + path, errno);
+  return fd;
+}
+
+Result<UniqueFd> accept_connection(int listener) {
+  for (;;) {
+    int fd = ::accept4(listener, nullptr, nullptr, SOCK_CLOEXEC);
+    if (fd >= 0) return UniqueFd(fd);
+    if (errno == EINTR || errno == ECONNABORTED) continue;
+    if (errno == EAGAIN || errno == EWOULDBLOCK) return UniqueFd();
+    return errno_error("accept", errno);
+  }
+}
+
+Result<UniqueFd> connect_unix(const std::string& path) {
+  auto addr = unix_address(path);
+  if (!addr) return Unexpected{addr.error()};
+  UniqueFd fd(::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0));
+  if (!fd.valid()) return errno_error("socket", errno);
+  while (::connect(fd.get(), reinterpret_cast<const sockaddr*>(&*addr), sizeof(*addr)) != 0) {
+    if (errno == EINTR) continue;
+    if (errno == ECONNREFUSED || errno == ENOENT)
+      return make_error(ErrorCode::kDisconnected,
+                        "connect " + path + ": " + std::strerror(errno));
+    return errno_error("connect " + path, errno);
+  }
+  return fd;
 }
 
 Result<void> set_nonblocking(int fd, bool nonblocking) {

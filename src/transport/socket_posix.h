@@ -10,6 +10,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <span>
+#include <string>
 #include <utility>
 #include <vector>
 
@@ -57,6 +58,15 @@ Result<bool> wait_fd(int fd, bool for_write, int timeout_ms);
 // True when fd is a connected AF_UNIX SOCK_STREAM socket (what a received
 // MessagePort must be).
 bool is_connected_unix_stream(int fd);
+
+// A listening AF_UNIX stream socket bound to `path` (which must not exist),
+// close-on-exec; accept_connection() never blocks.
+Result<UniqueFd> listen_unix(const std::string& path);
+// The next pending connection (close-on-exec, blocking mode like every
+// socket here); an invalid fd when none is pending.
+Result<UniqueFd> accept_connection(int listener);
+// Connects to the socket at `path`. Errors: kDisconnected (nobody listens), kFailed.
+Result<UniqueFd> connect_unix(const std::string& path);
 
 // SO_PEERCRED of a connected socket.
 struct PeerCredentials {

@@ -22,6 +22,7 @@
 #include <vector>
 
 #include "valence/base/result.h"
+#include "valence/base/unique_fd.h"
 #include "valence/event_loop.h"
 #include "valence/main/ipc_main.h"
 #include "valence/main/web_contents.h"
@@ -56,16 +57,35 @@ class MainProcess {
   // started (kFailed, with the errno text).
   Result<std::shared_ptr<WebContents>> spawn_child(const ChildOptions& options);
 
+  // Every WebContents: native children and web pages.
   std::vector<std::shared_ptr<WebContents>> all_web_contents() const;
   std::shared_ptr<WebContents> from_id(int id) const;
 
-  // Internal: a host whose process is gone.
+  // ---- Web pages (used by valence::ui; see ipc/main/child_host.h) ----------
+  // A WebContents for a page that will connect later.
+  std::shared_ptr<WebContents> create_page_contents();
+  // A token that identifies one web process main started (its kHello).
+  void add_page_token(std::string token);
+  bool is_page_token(const std::string& token) const;
+  // A connection accepted from a web process whose SO_PEERCRED pid is `pid`.
+  void adopt_page_connection(UniqueFd socket, int pid);
+  // WebKit confirmed, on the view's own channel, that the page with `nonce`
+  // belongs to `contents`: the connection that said Hello with that nonce
+  // (now or later) is bound to it.
+  void bind_page(const std::string& nonce, const std::shared_ptr<WebContents>& contents);
+
+  // Internal: a host whose process or connection is gone; a page's Hello.
   void remove_host(ipc::ChildHost* host);
+  void page_hello(ipc::ChildHost* host);
 
  private:
   EventLoop& loop_;
   IpcMain ipc_main_;
-  std::map<int, std::unique_ptr<ipc::ChildHost>> hosts_;  // by WebContents id
+  std::map<int, std::unique_ptr<ipc::ChildHost>> hosts_;  // native children, by WebContents id
+  std::map<ipc::ChildHost*, std::unique_ptr<ipc::ChildHost>> page_hosts_;
+  std::map<int, std::weak_ptr<WebContents>> pages_;  // by id
+  std::map<std::string, std::weak_ptr<WebContents>> confirmed_nonces_;  // before their Hello
+  std::vector<std::string> page_tokens_;
   int next_id_ = 1;
   std::shared_ptr<int> alive_ = std::make_shared<int>(0);  // for posted tasks
 };

@@ -12,6 +12,7 @@
 #include <string_view>
 #include <vector>
 
+#include "valence/base/future.h"
 #include "valence/base/result.h"
 #include "valence/base/unique_function.h"
 #include "valence/detail/typed_call.h"
@@ -59,8 +60,16 @@ class WebContents : public std::enable_shared_from_this<WebContents> {
   Result<void> post_message(std::string_view channel, Value message,
                             std::vector<std::shared_ptr<MessagePort>> transfer = {});
 
-  // Ends the renderer's process (SIGKILL).
+  // Ends the renderer's process (SIGKILL; a page's web process is
+  // terminated through WebKit).
   void kill();
+
+  // Web pages only: runs `code` in the page's main world and resolves with
+  // its completion value (a Promise is awaited), as Electron's
+  // webContents.executeJavaScript. Errors: the script threw (the message is
+  // the exception's), the value cannot be cloned, or this is not a page.
+  Future<Value> execute_javascript(std::string code);
+  bool is_page() const noexcept { return page_ != nullptr; }
 
   // Events. The renderer connected and is ready for messages.
   void on_did_finish_load(UniqueFunction<void()> callback);
@@ -70,10 +79,21 @@ class WebContents : public std::enable_shared_from_this<WebContents> {
   // The reason names what was wrong.
   void on_bad_message(UniqueFunction<void(const std::string& reason)> callback);
 
-  // Internal: used by the IPC core.
-  struct Internal;
+  // Internal: used by the IPC core and the ui layer.
   explicit WebContents(int id);
   ipc::ChildHost* host() const noexcept { return host_; }
+  // What a window system provides for a page's WebContents.
+  class Page {
+   public:
+    virtual void terminate() = 0;
+    virtual Future<Value> execute_javascript(std::string code) = 0;
+
+   protected:
+    ~Page() = default;
+  };
+  void set_page(Page* page) noexcept { page_ = page; }
+  void emit_did_finish_load();
+  void emit_render_process_gone(const RenderProcessGoneDetails& details);
 
  private:
   friend class ipc::ChildHost;
@@ -82,6 +102,10 @@ class WebContents : public std::enable_shared_from_this<WebContents> {
   int pid_ = 0;
   bool gone_ = false;
   ipc::ChildHost* host_ = nullptr;  // owned by the MainProcess; null once gone
+  Page* page_ = nullptr;            // set by the page's window while it lives
+  // A page's sends before its connection is confirmed (milliseconds after
+  // the window opens); sent on binding.
+  std::vector<std::pair<std::string, std::vector<Value>>> queued_sends_;
   std::vector<UniqueFunction<void()>> on_did_finish_load_;
   std::vector<UniqueFunction<void(const RenderProcessGoneDetails&)>> on_gone_;
   std::vector<UniqueFunction<void(const std::string&)>> on_bad_message_;

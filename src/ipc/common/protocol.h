@@ -63,4 +63,25 @@ enum class ReplyStatus : std::uint8_t {
 };
 inline constexpr std::uint8_t kMaxReplyStatus = 3;
 
+// ---- Web pages: how a page's connection is set up (ui <-> web_extension) ---
+//
+// The main process listens on a socket in a private (0700) directory, which
+// it adds to WebKit's sandbox. For each web process WebKit starts, main mints
+// a token and passes, as the extension's initialization data (a{sv}):
+//   "socket" s     the socket's path
+//   "token"  s     this web process's token
+//   "hooks"  b     expose test hooks (a real GC) to preload scripts
+//   "versions" a{ss}  process.versions for preload scripts
+// For each page (WebKitWebPage) the extension connects, before any script of
+// the page runs, and sends kHello {channel: token, body: {nonce}} with a fresh
+// 32-hex-digit nonce; main checks the token and SO_PEERCRED (same uid). The
+// extension also sends the nonce to the page's view through WebKit's own IPC
+// (a WebKitUserMessage named kWebBindMessage with a string parameter); WebKit
+// delivers it to that view alone, so main binds the connection to the view's
+// WebContents and answers kWelcome. A page cannot pose as another window: it
+// can only name its own view. Messages sent before kWelcome wait in main.
+inline constexpr const char* kWebBindMessage = "valence.bind";
+// The isolated world preload scripts run in.
+inline constexpr const char* kPreloadWorldName = "valence-preload";
+
 }  // namespace valence::ipc

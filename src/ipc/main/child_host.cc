@@ -10,6 +10,10 @@
 namespace valence::ipc {
 namespace {
 
+// A page sends at most this many messages before WebKit confirms it (which
+// takes milliseconds); more is a renderer flooding main's memory.
+constexpr std::size_t kMaxUnboundMessages = 4096;
+
 Value error_body(const std::string& message) {
   return Value(ErrorValue(ErrorPrototype::kError, String(message)));
 }
@@ -64,30 +68,57 @@ ChildHost::ChildHost(MainProcess& main, std::shared_ptr<WebContents> contents, U
       contents_(std::move(contents)),
       token_(std::move(token)),
       child_(std::move(child)),
+      pid_(child_->pid),
       channel_(main.loop(), std::move(socket), *this, options) {
-  contents_->pid_ = child_.pid;
+  contents_->pid_ = pid_;
   contents_->host_ = this;
 }
 
+ChildHost::ChildHost(MainProcess& main, UniqueFd socket, int pid,
+                     transport::ChannelOptions options)
+    : main_(main), pid_(pid), channel_(main.loop(), std::move(socket), *this, options) {}
+
 ChildHost::~ChildHost() {
   *self_ = nullptr;
-  if (contents_->host_ == this) contents_->host_ = nullptr;
-  if (!exited_) {
-    ::kill(child_.pid, SIGKILL);
+  if (contents_ && contents_->host_ == this) contents_->host_ = nullptr;
+  if (child_ && !exited_) {
+    ::kill(child_->pid, SIGKILL);
     int status;
-    ::waitpid(child_.pid, &status, 0);
+    ::waitpid(child_->pid, &status, 0);
   }
 }
 
 void ChildHost::start() {
   channel_.start();
-  exit_watch_ = main_.loop().watch_fd(child_.pidfd.get(), EventLoop::kReadable,
-                                      [this](std::uint32_t) { on_process_exit(); });
+  if (child_)
+    exit_watch_ = main_.loop().watch_fd(child_->pidfd.get(), EventLoop::kReadable,
+                                        [this](std::uint32_t) { on_process_exit(); });
 }
 
 std::string ChildHost::describe() const {
-  return "renderer " + std::to_string(contents_->id()) + " (pid " + std::to_string(child_.pid) +
-         ")";
+  if (!contents_) return "web process (pid " + std::to_string(pid_) + ")";
+  return std::string(child_ ? "renderer " : "page ") + std::to_string(contents_->id()) +
+         " (pid " + std::to_string(pid_) + ")";
+}
+
+void ChildHost::bind(std::shared_ptr<WebContents> contents) {
+  contents_ = std::move(contents);
+  contents_->pid_ = pid_;
+  contents_->host_ = this;
+  contents_->gone_ = false;
+  Message welcome;
+  welcome.kind = MessageKind::kWelcome;
+  welcome.body = Value::object({{"id", contents_->id()}, {"pid", pid_}});
+  send_message(welcome);
+  auto queued = std::move(contents_->queued_sends_);
+  contents_->queued_sends_.clear();
+  for (auto& [channel, args] : queued) contents_->send_values(channel, std::move(args));
+  std::weak_ptr<ChildHost*> alive = self_;
+  while (!unbound_.empty() && !alive.expired() && channel_.is_open()) {
+    Message m = std::move(unbound_.front());
+    unbound_.pop_front();
+    dispatch(std::move(m));
+  }
 }
 
 bool ChildHost::send_message(const Message& m, std::vector<UniqueFd> fds) {
@@ -116,19 +147,37 @@ Result<void> ChildHost::post_message(std::string_view channel, Value message,
 }
 
 void ChildHost::kill() {
-  if (!exited_) ::kill(child_.pid, SIGKILL);
+  if (child_) {
+    if (!exited_) ::kill(child_->pid, SIGKILL);
+  } else if (contents_ && contents_->page_) {
+    contents_->page_->terminate();
+  } else {
+    channel_.close();
+    main_.remove_host(this);
+  }
 }
 
 void ChildHost::bad_message(const std::string& reason) {
   std::string text = describe() + " sent a bad message: " + reason;
   channel_.close();
-  kill();
   auto contents = contents_;  // the callbacks may drop other references
+  kill();
+  if (!child_) main_.remove_host(this);
+  if (!contents) {
+    main_.ipc_main().report_error(text);
+    return;
+  }
   for (auto& cb : contents->on_bad_message_) cb(text);
 }
 
 void ChildHost::on_channel_error(transport::ChannelError error, const std::string& detail) {
-  if (error == transport::ChannelError::kDisconnected) return;  // the exit event follows
+  if (error == transport::ChannelError::kDisconnected) {
+    // A native child's exit event follows. A page's connection ends with its
+    // page (the window closed) or its process; the ui layer reports the
+    // latter from WebKit's web-process-terminated.
+    if (!child_) main_.remove_host(this);
+    return;
+  }
   bad_message(std::string(transport::channel_error_name(error)) + ": " + detail);
 }
 
@@ -151,6 +200,10 @@ void ChildHost::on_frame(transport::Frame frame) {
       bad_message(std::string(message_kind_name(m.kind)) + " before Hello");
       return;
     }
+    if (!child_) {
+      on_page_hello(std::move(m));
+      return;
+    }
     if (m.channel != token_) {
       bad_message("Hello with a wrong token");
       return;
@@ -162,12 +215,39 @@ void ChildHost::on_frame(transport::Frame frame) {
     hello_done_ = true;
     Message welcome;
     welcome.kind = MessageKind::kWelcome;
-    welcome.body = Value::object({{"id", contents_->id()}, {"pid", child_.pid}});
+    welcome.body = Value::object({{"id", contents_->id()}, {"pid", pid_}});
     send_message(welcome);
     auto contents = contents_;
     for (auto& cb : contents->on_did_finish_load_) cb();
     return;
   }
+  if (!contents_) {
+    if (unbound_.size() >= kMaxUnboundMessages) {
+      bad_message(std::to_string(unbound_.size()) + " messages before its page was confirmed");
+      return;
+    }
+    unbound_.push_back(std::move(m));
+    return;
+  }
+  dispatch(std::move(m));
+}
+
+void ChildHost::on_page_hello(Message m) {
+  if (!main_.is_page_token(m.channel)) {
+    bad_message("Hello with a wrong token");
+    return;
+  }
+  const Value* nonce = m.body.is_object() ? m.body.get_object().find("nonce") : nullptr;
+  if (!nonce || !nonce->is_string() || nonce->get_string().size() != 32) {
+    bad_message("Hello without a page nonce");
+    return;
+  }
+  hello_done_ = true;
+  nonce_ = nonce->get_string();
+  main_.page_hello(this);
+}
+
+void ChildHost::dispatch(Message m) {
   switch (m.kind) {
     case MessageKind::kMessage: handle_message(std::move(m)); return;
     case MessageKind::kInvoke: handle_invoke(std::move(m)); return;
@@ -186,7 +266,7 @@ void ChildHost::handle_message(Message m) {
     return;
   }
   IpcMainEvent event;
-  event.process_id = child_.pid;
+  event.process_id = pid_;
   event.sender = contents_;
   main_.ipc_main().dispatch_message(event, m.channel, *args);
 }
@@ -198,7 +278,7 @@ void ChildHost::handle_invoke(Message m) {
     return;
   }
   IpcMainInvokeEvent event;
-  event.process_id = child_.pid;
+  event.process_id = pid_;
   event.sender = contents_;
   auto future = main_.ipc_main().dispatch_invoke(event, m.channel, *args);
   std::weak_ptr<ChildHost*> host = self_;
@@ -235,7 +315,7 @@ void ChildHost::handle_sync(Message m) {
   std::size_t ran;
   {
     IpcMainEvent event;
-    event.process_id = child_.pid;
+    event.process_id = pid_;
     event.sender = contents_;
     event.sync_ = slot;
     ran = main_.ipc_main().dispatch_message(event, m.channel, *args);
@@ -258,7 +338,7 @@ void ChildHost::handle_post_message(Message m) {
     return;
   }
   IpcMainEvent event;
-  event.process_id = child_.pid;
+  event.process_id = pid_;
   event.sender = contents_;
   event.ports = std::move(unpacked->ports);
   std::vector<Value> args;
@@ -267,9 +347,9 @@ void ChildHost::handle_post_message(Message m) {
 }
 
 void ChildHost::on_process_exit() {
-  if (exited_) return;
+  if (exited_ || !child_) return;
   int status = 0;
-  if (::waitpid(child_.pid, &status, WNOHANG) != child_.pid) return;
+  if (::waitpid(child_->pid, &status, WNOHANG) != child_->pid) return;
   exited_ = true;
   exit_watch_.reset();
   // What the child sent before it ended is still delivered.

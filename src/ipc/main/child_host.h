@@ -1,10 +1,21 @@
 // ChildHost: the main process's end of one renderer connection: the channel,
 // the process, the handshake, and dispatch into IpcMain.
+//
+// Two kinds of renderer connect:
+//  - a native child main spawned (socketpair on fd 3): it proves itself with
+//    the token main gave it and is bound to its WebContents from the start;
+//  - a web page's connection, accepted on main's socket (ui layer): it proves
+//    its process with a per-process token (kHello), then waits unbound until
+//    WebKit itself, on the view's own channel, vouches for the page's nonce
+//    (MainProcess::bind_page). Messages that arrive before that wait, in order.
 // Thread safety: loop-affine.
 #pragma once
 
+#include <deque>
 #include <memory>
+#include <optional>
 #include <string>
+#include <utility>
 
 #include "ipc/common/message.h"
 #include "ipc/main/spawn.h"
@@ -36,10 +47,22 @@ class SyncReplySlot {
 
 class ChildHost final : public transport::Channel::Delegate {
  public:
+  // A native child.
   ChildHost(MainProcess& main, std::shared_ptr<WebContents> contents, UniqueFd socket,
             std::string token, SpawnedChild child, transport::ChannelOptions options);
+  // A web page's connection from process `pid` (SO_PEERCRED); unbound.
+  ChildHost(MainProcess& main, UniqueFd socket, int pid, transport::ChannelOptions options);
   ~ChildHost();
 
+  bool is_page() const noexcept { return !child_.has_value(); }
+  bool is_bound() const noexcept { return contents_ != nullptr; }
+  // The page's nonce from its kHello (empty before).
+  const std::string& nonce() const noexcept { return nonce_; }
+  // Binds a page connection to its WebContents: Welcome, then what waited.
+  void bind(std::shared_ptr<WebContents> contents);
+  int pid() const noexcept { return pid_; }
+  // True the first time: the host is then on its way out (MainProcess).
+  bool mark_removed() noexcept { return !std::exchange(removed_, true); }
   void start();
   // Encodes and queues a message. False when disconnected or the body
   // cannot be cloned (then reported through IpcMain's error reporter).
@@ -60,16 +83,22 @@ class ChildHost final : public transport::Channel::Delegate {
   void handle_post_message(Message m);
   void bad_message(const std::string& reason);
   void on_process_exit();
+  void on_page_hello(Message m);
+  void dispatch(Message m);
   std::string describe() const;
 
   MainProcess& main_;
   std::shared_ptr<WebContents> contents_;
   std::string token_;
-  SpawnedChild child_;
+  std::optional<SpawnedChild> child_;  // none for web pages
+  int pid_ = 0;
+  std::string nonce_;
+  std::deque<Message> unbound_;  // a page's messages before bind()
   transport::Channel channel_;
   FdWatch exit_watch_;
   bool hello_done_ = false;
   bool exited_ = false;
+  bool removed_ = false;
   std::shared_ptr<ChildHost*> self_ = std::make_shared<ChildHost*>(this);
 };
 

@@ -12,6 +12,10 @@ bool WebContents::is_connected() const noexcept {
 }
 
 bool WebContents::send_values(std::string_view channel, std::vector<Value> args) {
+  if (!host_ && page_ && !gone_) {
+    queued_sends_.emplace_back(std::string(channel), std::move(args));
+    return true;
+  }
   if (!host_) return false;
   ipc::Message m;
   m.kind = ipc::MessageKind::kRendererMessage;
@@ -29,6 +33,26 @@ Result<void> WebContents::post_message(std::string_view channel, Value message,
 
 void WebContents::kill() {
   if (host_) host_->kill();
+}
+
+Future<Value> WebContents::execute_javascript(std::string code) {
+  if (!page_) {
+    return Future<Value>::ready(make_error(
+        ErrorCode::kFailed,
+        "executeJavaScript: webContents " + std::to_string(id_) + " is not a web page"));
+  }
+  return page_->execute_javascript(std::move(code));
+}
+
+void WebContents::emit_did_finish_load() {
+  auto self = shared_from_this();  // callbacks may drop other references
+  for (auto& cb : on_did_finish_load_) cb();
+}
+
+void WebContents::emit_render_process_gone(const RenderProcessGoneDetails& details) {
+  auto self = shared_from_this();
+  gone_ = true;
+  for (auto& cb : on_gone_) cb(details);
 }
 
 void WebContents::on_did_finish_load(UniqueFunction<void()> callback) {

@@ -1,0 +1,46 @@
+// App::Impl: what the App owns (ui layer internals).
+// Thread safety: loop-affine (the GTK main thread).
+#pragma once
+
+#include <webkit2/webkit2.h>
+
+#include <map>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "valence/base/unique_fd.h"
+#include "valence/ui/app.h"
+#include "valence/ui/browser_window.h"
+
+namespace valence {
+
+struct App::Impl {
+  AppOptions options;
+  std::unique_ptr<EventLoop> loop;
+  std::unique_ptr<MainProcess> main;
+  WebKitWebContext* context = nullptr;
+  // The socket pages connect to, in a private directory.
+  std::string socket_dir;
+  std::string socket_path;
+  UniqueFd listener;
+  FdWatch listener_watch;
+  std::string config_json;  // what preload scripts see (versions)
+  std::map<int, std::shared_ptr<BrowserWindow>> windows;  // open windows, by id
+  int next_window_id = 1;
+  bool running = false;
+  bool ready = false;
+  bool quitting = false;
+  std::vector<UniqueFunction<void()>> when_ready;
+  std::vector<UniqueFunction<void()>> window_all_closed;
+
+  WebKitWebContext* web_context();  // created on first use
+  void start_page_server();
+  void accept_pages();
+  void window_closed(int id);
+};
+
+// The JS value WebKit returned (UI process) as a Value. Errors name the path.
+Result<Value> value_from_jsc(JSCValue* value);
+
+}  // namespace valence

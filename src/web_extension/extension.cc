@@ -1,0 +1,425 @@
+// The web-process extension: WebKit loads it into every web process the main
+// process's windows use. For each page it opens the page's connection to main
+// (PageLink) before any script runs, and on each new document of the page's
+// main frame it installs the renderer runtime into the isolated preload world:
+// the codec, ipcRenderer, contextBridge, require('electron') and process
+// (js/*.js), over a few native functions defined here.
+//
+// Lifetimes: the only JSC objects C++ keeps are the current document's
+// receiver function and its context (both released when the frame's window
+// object is cleared again); everything else the runtime holds lives in the JS
+// heap, so a navigation frees the old document whatever the page did.
+//
+// Thread safety: everything runs on the web process's main thread (WebKit's
+// rule for JSC and WebKit calls); PageLinks run on GLib's default context.
+#include <webkit2/webkit-web-extension.h>
+
+#include <cstdio>
+#include <cstring>
+#include <map>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "base/random.h"
+#include "ipc/common/protocol.h"
+#include "valence/glib_loop.h"
+#include "web_extension/js_sources.h"
+#include "web_extension/page_link.h"
+
+// Exported by JavaScriptCore but not declared: a collection that really runs
+// (JSGarbageCollect is only a hint). Test hooks only.
+extern "C" void JSSynchronousGarbageCollectForDebugging(JSContextRef ctx);
+
+namespace valence::web {
+namespace {
+
+struct PageState;
+
+struct Extension {
+  std::unique_ptr<EventLoop> loop;
+  std::string socket_path;
+  std::string token;
+  std::string config_json;  // versions etc. for the runtime
+  bool hooks = false;
+  WebKitScriptWorld* world = nullptr;
+  std::map<guint64, std::shared_ptr<PageState>> pages;
+  // Test hooks: weak references the tests count after a GC, by label.
+  std::vector<std::pair<JSCWeakValue*, std::string>> tracked;
+};
+
+Extension* g_extension = nullptr;  // one per web process: WebKit's entry point is a C function
+
+struct PageState {
+  WebKitWebPage* page = nullptr;  // weak: the state is dropped when the page goes
+  guint64 page_id = 0;
+  std::unique_ptr<PageLink> link;
+  std::string connect_error;
+  // The current document's receiver and its world's context (GC roots).
+  JSCValue* receiver = nullptr;
+  JSCContext* context = nullptr;
+  WebKitFrame* frame = nullptr;  // the main frame (owned by WebKit)
+  unsigned generation = 0;       // documents installed so far
+
+  void release_document_roots() {
+    if (receiver) g_object_unref(receiver);
+    if (context) g_object_unref(context);
+    receiver = nullptr;
+    context = nullptr;
+  }
+  void release_document() {
+    release_document_roots();
+    if (link) link->clear_receiver();
+  }
+  ~PageState() { release_document(); }
+};
+
+// What a native function's user data points to: its page and document. A
+// call from a document that is no longer current is refused.
+struct NativeData {
+  std::weak_ptr<PageState> page;
+  unsigned generation = 0;
+};
+
+void free_native_data(gpointer p) {
+  delete static_cast<NativeData*>(p);
+}
+
+std::shared_ptr<PageState> current_page(gpointer user_data) {
+  auto* data = static_cast<NativeData*>(user_data);
+  auto page = data->page.lock();
+  if (!page || page->generation != data->generation) return nullptr;
+  return page;
+}
+
+JSCValue* undefined_value() {
+  return jsc_value_new_undefined(jsc_context_get_current());
+}
+
+JSCValue* throw_error(const std::string& message) {
+  JSCContext* ctx = jsc_context_get_current();
+  jsc_context_throw(ctx, message.c_str());
+  return jsc_value_new_undefined(ctx);
+}
+
+JSCValue* arg(GPtrArray* args, guint i) {
+  return i < args->len ? static_cast<JSCValue*>(g_ptr_array_index(args, i)) : nullptr;
+}
+
+std::string to_string(JSCValue* v) {
+  if (!v) return {};
+  char* s = jsc_value_to_string(v);
+  std::string out = s ? s : "";
+  g_free(s);
+  return out;
+}
+
+// The bytes of a Uint8Array argument (valid until the next JSC call).
+std::span<const std::uint8_t> bytes_of(JSCValue* v) {
+  if (!v || !jsc_value_is_typed_array(v)) return {};
+  gsize length = 0;
+  auto* data = static_cast<const std::uint8_t*>(jsc_value_typed_array_get_data(v, &length));
+  return {data, jsc_value_typed_array_get_size(v)};
+}
+
+JSCValue* new_bytes(JSCContext* ctx, std::span<const std::uint8_t> bytes) {
+  // jsc_value_new_array_buffer with external memory aborts the web process
+  // (gigacage): allocate in JSC and copy.
+  JSCValue* array = jsc_value_new_typed_array(ctx, JSC_TYPED_ARRAY_UINT8, bytes.size());
+  gsize length = 0;
+  void* data = jsc_value_typed_array_get_data(array, &length);
+  if (!bytes.empty()) std::memcpy(data, bytes.data(), bytes.size());
+  return array;
+}
+
+// ---- native functions (preload world only) ----------------------------------
+
+// send(kind, channel, requestId, bytes)
+JSCValue* native_send(GPtrArray* args, gpointer user_data) {
+  auto page = current_page(user_data);
+  if (!page) return throw_error("ipcRenderer: this document is no longer current");
+  if (!page->link)
+    return throw_error("ipcRenderer: not connected to the main process (" + page->connect_error +
+                       ")");
+  JSCValue* kind_v = arg(args, 0);
+  JSCValue* id_v = arg(args, 2);
+  int kind = kind_v ? jsc_value_to_int32(kind_v) : 0;
+  if (kind != static_cast<int>(ipc::MessageKind::kMessage) &&
+      kind != static_cast<int>(ipc::MessageKind::kInvoke) &&
+      kind != static_cast<int>(ipc::MessageKind::kPostMessage))
+    return throw_error("ipcRenderer: bad message kind");
+  std::string channel = to_string(arg(args, 1));
+  double id = id_v ? jsc_value_to_double(id_v) : 0;
+  auto sent = page->link->send(static_cast<ipc::MessageKind>(kind), channel,
+                               static_cast<std::uint64_t>(id), bytes_of(arg(args, 3)));
+  if (!sent) return throw_error(sent.error().message);
+  return undefined_value();
+}
+
+// sendSync(channel, bytes) -> [status, bytes]
+JSCValue* native_send_sync(GPtrArray* args, gpointer user_data) {
+  auto page = current_page(user_data);
+  if (!page) return throw_error("ipcRenderer: this document is no longer current");
+  if (!page->link)
+    return throw_error("ipcRenderer: not connected to the main process (" + page->connect_error +
+                       ")");
+  std::string channel = to_string(arg(args, 0));
+  auto reply = page->link->send_sync(channel, bytes_of(arg(args, 1)), -1);
+  if (!reply) return throw_error(reply.error().message);
+  JSCContext* ctx = jsc_context_get_current();
+  GPtrArray* items = g_ptr_array_new_with_free_func(g_object_unref);
+  g_ptr_array_add(items, jsc_value_new_number(ctx, static_cast<double>(reply->status)));
+  g_ptr_array_add(items, new_bytes(ctx, reply->body()));
+  JSCValue* out = jsc_value_new_array_from_garray(ctx, items);
+  g_ptr_array_unref(items);
+  return out;
+}
+
+void deliver(PageState& page, Incoming& m) {
+  if (!page.receiver || !page.context) return;
+  JSCContext* ctx = page.context;
+  JSCValue* argv[5] = {
+      jsc_value_new_number(ctx, static_cast<double>(m.kind)),
+      jsc_value_new_string_from_bytes(ctx, g_bytes_new_static(m.channel.data(), m.channel.size())),
+      jsc_value_new_number(ctx, static_cast<double>(m.request_id)),
+      jsc_value_new_number(ctx, static_cast<double>(m.status)),
+      new_bytes(ctx, m.body()),
+  };
+  JSCValue* receiver = g_object_ref(page.receiver);
+  JSCValue* r = jsc_value_function_callv(receiver, 5, argv);
+  if (JSCException* e = jsc_context_get_exception(ctx)) {
+    char* report = jsc_exception_report(e);
+    std::fprintf(stderr, "valence: preload receiver threw: %s\n", report);
+    g_free(report);
+    jsc_context_clear_exception(ctx);
+  }
+  g_clear_object(&r);
+  g_object_unref(receiver);
+  for (JSCValue* v : argv) g_object_unref(v);
+}
+
+void deliver_lost(PageState& page, const std::string& reason) {
+  if (!page.receiver || !page.context) return;
+  JSCContext* ctx = page.context;
+  JSCValue* argv[2] = {jsc_value_new_number(ctx, 0), jsc_value_new_string(ctx, reason.c_str())};
+  JSCValue* r = jsc_value_function_callv(page.receiver, 2, argv);
+  jsc_context_clear_exception(ctx);
+  g_clear_object(&r);
+  for (JSCValue* v : argv) g_object_unref(v);
+}
+
+// setReceiver(fn)
+JSCValue* native_set_receiver(GPtrArray* args, gpointer user_data) {
+  auto page = current_page(user_data);
+  if (!page) return throw_error("ipcRenderer: this document is no longer current");
+  JSCValue* fn = arg(args, 0);
+  if (!fn || !jsc_value_is_function(fn)) return throw_error("setReceiver: not a function");
+  JSCContext* ctx = jsc_context_get_current();
+  g_object_ref(fn);
+  g_object_ref(ctx);
+  page->release_document_roots();
+  page->receiver = fn;
+  page->context = ctx;
+  if (page->link) {
+    std::weak_ptr<PageState> weak = page;
+    page->link->set_receiver({
+        [weak](Incoming& m) {
+          if (auto p = weak.lock()) deliver(*p, m);
+        },
+        [weak](const std::string& reason) {
+          if (auto p = weak.lock()) deliver_lost(*p, reason);
+        },
+    });
+  }
+  return undefined_value();
+}
+
+// mainWorld() -> the main world's bootstrap object (js/bridge_main.js)
+JSCValue* native_main_world(GPtrArray*, gpointer user_data) {
+  auto page = current_page(user_data);
+  if (!page || !page->frame) return throw_error("contextBridge: this document is no longer current");
+  JSCContext* main_ctx = webkit_frame_get_js_context(page->frame);
+  JSCValue* v = jsc_context_evaluate_with_source_uri(main_ctx, kBridgeMainJs, -1,
+                                                     "valence://bridge_main.js", 1);
+  if (JSCException* e = jsc_context_get_exception(main_ctx)) {
+    std::string message = jsc_exception_get_message(e);
+    jsc_context_clear_exception(main_ctx);
+    g_clear_object(&v);
+    g_object_unref(main_ctx);
+    return throw_error("contextBridge: the main world failed to start: " + message);
+  }
+  g_object_unref(main_ctx);
+  return v;
+}
+
+// Test hooks (only with the "hooks" initialization flag).
+JSCValue* native_gc(GPtrArray*, gpointer user_data) {
+  auto page = current_page(user_data);
+  if (!page || !page->frame) return undefined_value();
+  G_GNUC_BEGIN_IGNORE_DEPRECATIONS
+  JSGlobalContextRef global = webkit_frame_get_javascript_global_context(page->frame);
+  G_GNUC_END_IGNORE_DEPRECATIONS
+  JSSynchronousGarbageCollectForDebugging(global);
+  return undefined_value();
+}
+
+JSCValue* native_track(GPtrArray* args, gpointer) {
+  JSCValue* v = arg(args, 0);
+  if (v && jsc_value_is_object(v))
+    g_extension->tracked.emplace_back(jsc_weak_value_new(v), to_string(arg(args, 1)));
+  return undefined_value();
+}
+
+JSCValue* native_live(GPtrArray* args, gpointer) {
+  std::string label = to_string(arg(args, 0));
+  int live = 0;
+  for (auto& [weak, l] : g_extension->tracked) {
+    if (l != label) continue;
+    if (JSCValue* v = jsc_weak_value_get_value(weak)) {
+      ++live;
+      g_object_unref(v);
+    }
+  }
+  return jsc_value_new_number(jsc_context_get_current(), live);
+}
+
+JSCValue* native_log(GPtrArray* args, gpointer) {
+  std::fprintf(stderr, "[preload] %s\n", to_string(arg(args, 0)).c_str());
+  return undefined_value();
+}
+
+void define_native(JSCContext* ctx, JSCValue* object, const char* name, GCallback fn,
+                   const std::shared_ptr<PageState>& page) {
+  auto* data = new NativeData{page, page->generation};
+  JSCValue* f = jsc_value_new_function_variadic(ctx, name, fn, data, free_native_data,
+                                                JSC_TYPE_VALUE);
+  jsc_value_object_define_property_data(object, name, JSC_VALUE_PROPERTY_CONFIGURABLE, f);
+  g_object_unref(f);
+}
+
+// Evaluates a runtime file; false (and a report) when it threw.
+JSCValue* evaluate(JSCContext* ctx, const char* source, const char* uri) {
+  JSCValue* v = jsc_context_evaluate_with_source_uri(ctx, source, -1, uri, 1);
+  if (JSCException* e = jsc_context_get_exception(ctx)) {
+    char* report = jsc_exception_report(e);
+    std::fprintf(stderr, "valence: %s failed: %s\n", uri, report);
+    g_free(report);
+    jsc_context_clear_exception(ctx);
+    g_clear_object(&v);
+  }
+  return v;
+}
+
+template <class F>
+GCallback as_callback(F* f) {
+  return reinterpret_cast<GCallback>(f);
+}
+
+void install_runtime(const std::shared_ptr<PageState>& page, WebKitFrame* frame) {
+  page->release_document();
+  ++page->generation;
+  page->frame = frame;
+  JSCContext* ctx = webkit_frame_get_js_context_for_script_world(frame, g_extension->world);
+  JSCValue* codec = evaluate(ctx, kV8CodecJs, "valence://v8_codec.js");
+  JSCValue* bridge = evaluate(ctx, kBridgeJs, "valence://bridge.js");
+  JSCValue* runtime = evaluate(ctx, kRuntimeJs, "valence://runtime.js");
+  if (codec && bridge && runtime) {
+    JSCValue* native = jsc_value_new_object(ctx, nullptr, nullptr);
+    define_native(ctx, native, "send", as_callback(native_send), page);
+    define_native(ctx, native, "sendSync", as_callback(native_send_sync), page);
+    define_native(ctx, native, "setReceiver", as_callback(native_set_receiver), page);
+    define_native(ctx, native, "mainWorld", as_callback(native_main_world), page);
+    define_native(ctx, native, "log", as_callback(native_log), page);
+    if (g_extension->hooks) {
+      define_native(ctx, native, "gc", as_callback(native_gc), page);
+      define_native(ctx, native, "track", as_callback(native_track), page);
+      define_native(ctx, native, "live", as_callback(native_live), page);
+    }
+    std::string config = g_extension->config_json;
+    JSCValue* config_v = jsc_value_new_from_json(ctx, config.c_str());
+    JSCValue* error_v = jsc_value_new_string(ctx, page->link ? "" : page->connect_error.c_str());
+    JSCValue* argv[5] = {native, codec, bridge, config_v, error_v};
+    JSCValue* r = jsc_value_function_callv(runtime, 5, argv);
+    if (JSCException* e = jsc_context_get_exception(ctx)) {
+      char* report = jsc_exception_report(e);
+      std::fprintf(stderr, "valence: the preload runtime failed: %s\n", report);
+      g_free(report);
+      jsc_context_clear_exception(ctx);
+    }
+    g_clear_object(&r);
+    g_object_unref(error_v);
+    g_object_unref(config_v);
+    g_object_unref(native);
+  }
+  g_clear_object(&codec);
+  g_clear_object(&bridge);
+  g_clear_object(&runtime);
+  g_object_unref(ctx);
+}
+
+// ---- WebKit signals ----------------------------------------------------------
+
+void on_window_object_cleared(WebKitScriptWorld*, WebKitWebPage* web_page, WebKitFrame* frame,
+                              gpointer) {
+  // The preload runs in the top frame only (Electron's default).
+  if (!webkit_frame_is_main_frame(frame)) return;
+  auto it = g_extension->pages.find(webkit_web_page_get_id(web_page));
+  if (it == g_extension->pages.end()) return;
+  install_runtime(it->second, frame);
+}
+
+void on_page_gone(gpointer data, GObject*) {
+  auto id = static_cast<guint64>(reinterpret_cast<guintptr>(data));
+  if (g_extension) g_extension->pages.erase(id);
+}
+
+void on_page_created(WebKitWebExtension*, WebKitWebPage* web_page, gpointer) {
+  auto page = std::make_shared<PageState>();
+  page->page = web_page;
+  page->page_id = webkit_web_page_get_id(web_page);
+  std::string nonce = random_hex_id();
+  auto link = PageLink::connect(*g_extension->loop, g_extension->socket_path, g_extension->token,
+                                nonce);
+  if (link) {
+    page->link = std::move(link).value();
+  } else {
+    page->connect_error = link.error().message;
+    std::fprintf(stderr, "valence: page %llu could not connect to the main process: %s\n",
+                 static_cast<unsigned long long>(page->page_id), page->connect_error.c_str());
+  }
+  // WebKit delivers this to the page's own view: main's proof of which
+  // window the connection belongs to.
+  WebKitUserMessage* bind =
+      webkit_user_message_new(ipc::kWebBindMessage, g_variant_new_string(nonce.c_str()));
+  webkit_web_page_send_message_to_view(web_page, bind, nullptr, nullptr, nullptr);
+  g_object_weak_ref(G_OBJECT(web_page), on_page_gone,
+                    reinterpret_cast<gpointer>(static_cast<guintptr>(page->page_id)));
+  g_extension->pages[page->page_id] = std::move(page);
+}
+
+}  // namespace
+}  // namespace valence::web
+
+extern "C" G_MODULE_EXPORT void webkit_web_extension_initialize_with_user_data(
+    WebKitWebExtension* extension, const GVariant* user_data) {
+  using namespace valence::web;
+  auto* ext = new Extension();  // lives as long as the web process
+  g_extension = ext;
+  ext->loop = valence::create_glib_loop();
+  GVariantDict dict;
+  g_variant_dict_init(&dict, const_cast<GVariant*>(user_data));
+  const char* s = nullptr;
+  if (g_variant_dict_lookup(&dict, "socket", "&s", &s)) ext->socket_path = s;
+  if (g_variant_dict_lookup(&dict, "token", "&s", &s)) ext->token = s;
+  if (g_variant_dict_lookup(&dict, "config", "&s", &s)) ext->config_json = s;
+  gboolean hooks = FALSE;
+  if (g_variant_dict_lookup(&dict, "hooks", "b", &hooks)) ext->hooks = hooks;
+  g_variant_dict_clear(&dict);
+  if (ext->config_json.empty() || ext->config_json[0] != '{') ext->config_json = "{}";
+  // Created here, not later: a world created after initialization is a
+  // different world from the one WebKit runs the preload user script in.
+  ext->world = webkit_script_world_new_with_name(valence::ipc::kPreloadWorldName);
+  g_signal_connect(ext->world, "window-object-cleared", G_CALLBACK(on_window_object_cleared),
+                   nullptr);
+  g_signal_connect(extension, "page-created", G_CALLBACK(on_page_created), nullptr);
+}

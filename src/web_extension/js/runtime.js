@@ -1,0 +1,255 @@
+// The renderer runtime of the preload world: ipcRenderer, contextBridge,
+// require('electron') and process, over the extension's natives.
+// Evaluates to a function the extension calls once per document:
+//   (native, codec, bridgeFactory, config, connectError) => undefined
+// Everything it keeps lives in this world's JS heap (no C++ roots), so the
+// document's world is freed with the document.
+(function () {
+  'use strict';
+  return function install(native, codec, bridgeFactory, config, connectError) {
+    const kMessage = 3, kInvoke = 4, kInvokeReply = 5, kSyncReply = 7, kRendererMessage = 8,
+      kPostMessage = 9;
+    const kOk = 0, kError = 1, kNoHandler = 2;
+    const ObjectFreeze = Object.freeze, ObjectDefineProperty = Object.defineProperty;
+    const ArrayIsArray = Array.isArray;
+    const ReflectApply = Reflect.apply;
+    const MapCtor = Map;
+    const consoleError = console.error.bind(console);
+    const promiseWithResolvers = () => {
+      let resolve, reject;
+      const promise = new Promise((a, b) => { resolve = a; reject = b; });
+      return { promise, resolve, reject };
+    };
+
+    const listeners = new MapCtor();  // channel -> [{fn, once}]
+    const pending = new MapCtor();    // invoke request id -> {channel, resolve, reject}
+    let nextRequest = 1;
+    let lostReason = connectError || '';
+
+    function checkChannel(channel, method) {
+      if (typeof channel !== 'string')
+        throw new TypeError(`ipcRenderer.${method}: the channel must be a string, got ${typeof channel}`);
+    }
+    function encodeArgs(args, method, channel) {
+      try {
+        return codec.encode(args, { rootName: 'args' });
+      } catch (e) {
+        const error = new Error(`ipcRenderer.${method}('${channel}'): ${e && e.message}`);
+        error.name = (e && e.name) || 'Error';
+        throw error;
+      }
+    }
+    function errorText(remote) {
+      if (remote !== null && typeof remote === 'object') {
+        const name = remote.name === undefined ? 'Error' : String(remote.name);
+        const message = remote.message === undefined ? '' : String(remote.message);
+        return message ? `${name}: ${message}` : name;
+      }
+      return `Error: ${String(remote)}`;
+    }
+    function lostError(what) {
+      return new Error(`${what}: the connection to the main process is closed` +
+                       (lostReason ? ` (${lostReason})` : ''));
+    }
+
+    // Listener events: Electron's IpcRendererEvent (sender, ports).
+    function makeEvent(ports) {
+      return { sender: ipcRenderer, ports: ports || [] };
+    }
+    function emit(channel, event, args) {
+      const list = listeners.get(channel);
+      if (!list) return;
+      for (const entry of list.slice()) {
+        if (entry.once) removeEntry(channel, entry);
+        try {
+          ReflectApply(entry.fn, ipcRenderer, [event, ...args]);
+        } catch (e) {
+          consoleError(`ipcRenderer: a listener of '${channel}' threw:`, e);
+        }
+      }
+    }
+    function removeEntry(channel, entry) {
+      const list = listeners.get(channel);
+      if (!list) return;
+      const i = list.indexOf(entry);
+      if (i >= 0) list.splice(i, 1);
+      if (list.length === 0) listeners.delete(channel);
+    }
+    function addListener(channel, fn, once, method) {
+      checkChannel(channel, method);
+      if (typeof fn !== 'function')
+        throw new TypeError(`ipcRenderer.${method}: the listener must be a function`);
+      let list = listeners.get(channel);
+      if (!list) listeners.set(channel, (list = []));
+      list.push({ fn, once });
+    }
+
+    // Messages from main (and the end of the connection, kind 0).
+    function receive(kind, channel, requestId, status, bytes) {
+      if (kind === 0) {
+        lostReason = channel;
+        for (const [id, p] of pending) {
+          pending.delete(id);
+          p.reject(lostError(`Error invoking remote method '${p.channel}'`));
+        }
+        return;
+      }
+      if (kind === kInvokeReply) {
+        const p = pending.get(requestId);
+        if (!p) return;
+        pending.delete(requestId);
+        let value;
+        try {
+          value = codec.decode(bytes);
+        } catch (e) {
+          p.reject(new Error(`Error invoking remote method '${p.channel}': the reply could not be read: ${e.message}`));
+          return;
+        }
+        if (status === kOk) {
+          p.resolve(value);
+        } else {
+          const error = new Error(`Error invoking remote method '${p.channel}': ${errorText(value)}`);
+          // Beyond Electron: the handler's own error, intact.
+          if (value !== null && typeof value === 'object') error.cause = value;
+          p.reject(error);
+        }
+        return;
+      }
+      if (kind === kRendererMessage || kind === kPostMessage) {
+        let value;
+        try {
+          value = codec.decode(bytes);
+        } catch (e) {
+          consoleError(`ipcRenderer: a message on '${channel}' could not be read: ${e.message}`);
+          return;
+        }
+        if (kind === kPostMessage) {
+          // body: [message, [port records]]; ports in pages come later.
+          const message = ArrayIsArray(value) ? value[0] : undefined;
+          emit(channel, makeEvent([]), [message]);
+        } else {
+          emit(channel, makeEvent([]), ArrayIsArray(value) ? value : []);
+        }
+      }
+    }
+
+    class IpcRenderer {
+      on(channel, listener) { addListener(channel, listener, false, 'on'); return this; }
+      addListener(channel, listener) { addListener(channel, listener, false, 'addListener'); return this; }
+      once(channel, listener) { addListener(channel, listener, true, 'once'); return this; }
+      off(channel, listener) { return this.removeListener(channel, listener); }
+      removeListener(channel, listener) {
+        const list = listeners.get(channel);
+        if (!list) return this;
+        for (let i = list.length - 1; i >= 0; i--) {
+          if (list[i].fn === listener) { removeEntry(channel, list[i]); break; }
+        }
+        return this;
+      }
+      removeAllListeners(channel) {
+        if (channel === undefined) listeners.clear();
+        else listeners.delete(channel);
+        return this;
+      }
+      listenerCount(channel) {
+        const list = listeners.get(channel);
+        return list ? list.length : 0;
+      }
+      send(channel, ...args) {
+        checkChannel(channel, 'send');
+        native.send(kMessage, channel, 0, encodeArgs(args, 'send', channel));
+      }
+      invoke(channel, ...args) {
+        try {
+          checkChannel(channel, 'invoke');
+          const bytes = encodeArgs(args, 'invoke', channel);
+          if (lostReason) throw lostError(`Error invoking remote method '${channel}'`);
+          const id = nextRequest++;
+          const { promise, resolve, reject } = promiseWithResolvers();
+          pending.set(id, { channel, resolve, reject });
+          try {
+            native.send(kInvoke, channel, id, bytes);
+          } catch (e) {
+            pending.delete(id);
+            throw new Error(`Error invoking remote method '${channel}': ${e.message}`);
+          }
+          return promise;
+        } catch (e) {
+          return Promise.reject(e);
+        }
+      }
+      sendSync(channel, ...args) {
+        checkChannel(channel, 'sendSync');
+        const [status, bytes] = native.sendSync(channel, encodeArgs(args, 'sendSync', channel));
+        const value = codec.decode(bytes);
+        if (status === kOk) return value;
+        const error = new Error(`ipcRenderer.sendSync('${channel}'): ${value && value.message !== undefined ? value.message : String(value)}`);
+        if (status === kNoHandler) error.code = 'ERR_NO_HANDLER';
+        else if (status === kError) error.cause = value;
+        throw error;
+      }
+      postMessage(channel, message, transfer) {
+        checkChannel(channel, 'postMessage');
+        if (transfer !== undefined && !(ArrayIsArray(transfer) && transfer.length === 0))
+          throw new Error('ipcRenderer.postMessage: transferring MessagePorts from pages is not supported yet');
+        let bytes;
+        try {
+          bytes = codec.encode([message, []], { rootName: 'message' });
+        } catch (e) {
+          const error = new Error(`ipcRenderer.postMessage('${channel}'): ${e && e.message}`);
+          error.name = (e && e.name) || 'Error';
+          throw error;
+        }
+        native.send(kPostMessage, channel, 0, bytes);
+      }
+      sendToHost() {
+        throw new Error('ipcRenderer.sendToHost: valence has no <webview> hosts');
+      }
+    }
+    ObjectFreeze(IpcRenderer.prototype);
+    const ipcRenderer = new IpcRenderer();
+    ObjectFreeze(ipcRenderer);
+
+    const contextBridge = bridgeFactory(native, config);
+
+    const versions = ObjectFreeze(Object.assign({}, config.versions || {}));
+    const process = ObjectFreeze({
+      type: 'renderer',
+      platform: 'linux',
+      arch: config.arch || 'x64',
+      versions,
+      contextIsolated: true,
+      sandboxed: true,
+      env: ObjectFreeze({}),
+      argv: ObjectFreeze([]),
+      execPath: '',
+      pid: config.pid || 0,
+    });
+
+    const electron = ObjectFreeze({ ipcRenderer, contextBridge });
+    function require(name) {
+      if (name === 'electron' || name === 'electron/renderer') return electron;
+      const error = new Error(`module not found: ${name}`);
+      error.code = 'MODULE_NOT_FOUND';
+      throw error;
+    }
+
+    const globals = { require, process };
+    if (native.gc) {
+      // Test hooks: a real collection and weak counters (initialization flag "hooks").
+      globals.__valenceTest = ObjectFreeze({
+        gc: () => native.gc(),
+        track: (value, label) => native.track(value, label),
+        live: (label) => native.live(label),
+        log: (message) => native.log(String(message)),
+        codec,
+      });
+    }
+    for (const name of Object.keys(globals)) {
+      ObjectDefineProperty(globalThis, name, {
+        value: globals[name], writable: false, enumerable: false, configurable: false,
+      });
+    }
+    native.setReceiver(receive);
+  };
+})()
