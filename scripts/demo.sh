@@ -6,13 +6,18 @@
 #  2. renderer to renderer: main as a broker, then a MessageChannelMain whose
 #     ports let two children talk directly;
 #  3. a rich value sent from C++ to a real Node.js process over Node's IPC
-#     channel and back (V8's wire format).
+#     channel and back (V8's wire format);
+#  4. the seed apps in WebKitGTK windows (set-title, ping), their preload.js,
+#     index.html and renderer.js unchanged, walked through as a user would
+#     (typing, clicking), with the IPC conversation printed and screenshots
+#     saved. Without a display it runs on Xvfb by itself.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-scripts/deps.sh build test
+scripts/deps.sh build test web
 build="${VALENCE_BUILD_DIR:-build}"
 cmake -S . -B "$build" -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
-cmake --build "$build" -j"$(nproc)" --target ipc_patterns renderer_to_renderer codec_roundtrip
+cmake --build "$build" -j"$(nproc)" --target ipc_patterns renderer_to_renderer codec_roundtrip \
+  set_title ping_app
 echo "== 1. IPC patterns: C++ main process <-> C++ child process =="
 "$build/examples/ipc_patterns/ipc_patterns"
 echo
@@ -21,3 +26,11 @@ echo "== 2. Renderer to renderer: brokered, then over a MessagePort =="
 echo
 echo "== 3. Values: C++ <-> Node.js over Node's advanced IPC channel =="
 "$build/examples/codec_roundtrip/codec_roundtrip"
+echo
+echo "== 4. The seed apps in WebKitGTK windows: set-title and ping =="
+shots="$build/demo-screenshots"
+if [ -n "${DISPLAY:-}" ]; then
+  scripts/web_walkthrough.sh "$build" "$shots"
+else
+  xvfb-run -a -s "-screen 0 1280x1024x24" scripts/web_walkthrough.sh "$build" "$shots"
+fi

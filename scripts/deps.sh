@@ -14,7 +14,7 @@ for g in "${groups[@]}"; do
     build) pkgs+=(g++ cmake ninja-build pkg-config nlohmann-json3-dev) ;;
     test) pkgs+=(libgtest-dev libgmock-dev libbenchmark-dev nodejs) ;;
     fuzz) pkgs+=(clang libclang-rt-14-dev) ;;
-    web) pkgs+=(libwebkit2gtk-4.1-dev xvfb xauth imagemagick) ;;
+    web) pkgs+=(libwebkit2gtk-4.1-dev xvfb xauth xdotool imagemagick) ;;
     *) echo "deps.sh: unknown group '$g'" >&2; exit 2 ;;
   esac
 done

@@ -6,7 +6,7 @@
 #   VALENCE_CTEST_ARGS=...   extra ctest arguments (e.g. "-L unit")
 set -euo pipefail
 cd "$(dirname "$0")/.."
-scripts/deps.sh build test
+scripts/deps.sh build test web
 build="${VALENCE_BUILD_DIR:-build}"
 jobs="$(nproc)"
 cmake -S . -B "$build" -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo \

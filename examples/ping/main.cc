@@ -23,7 +23,7 @@ void create_window(App& app) {
                                              .preload = App::resource_path("preload.js"),
                                          }});
   if (!win) return;
-  app.ipc_main().handle("ping", handle_ping);  // the main will handle the ping function
+  (void)app.ipc_main().handle("ping", handle_ping);  // the main will handle the ping function
   (void)(*win)->load_file(App::resource_path("index.html"));
 }
 

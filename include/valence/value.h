@@ -795,4 +795,10 @@ class RefIndex {
   std::vector<const Value*> nodes_;
 };
 
+// A standalone copy of `node`, a node inside the tree `index` was built on:
+// its Ref ids renumbered from the copy's own root, and Refs to objects outside
+// `node` (another argument of the same message, say) replaced by copies of
+// those objects. For splitting a message's argument array into arguments.
+Value detach_subtree(const Value& node, const RefIndex& index);
+
 }  // namespace valence

@@ -71,8 +71,7 @@ Result<UniqueFd> connect_unix(const std::string& path) {
   while (::connect(fd.get(), reinterpret_cast<const sockaddr*>(&*addr), sizeof(*addr)) != 0) {
     if (errno == EINTR) continue;
     if (errno == ECONNREFUSED || errno == ENOENT)
-      return make_error(ErrorCode::kDisconnected,
-                        "connect " + path + ": " + std::strerror(errno));
+      return make_error(ErrorCode::kDisconnected, "connect " + path + ": " + std::strerror(errno));
     return errno_error("connect " + path, errno);
   }
   return fd;

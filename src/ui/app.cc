@@ -86,8 +86,8 @@ WebKitWebContext* App::Impl::web_context() {
     webkit_web_context_add_path_to_sandbox(context, extension_dir().c_str(), TRUE);
     webkit_web_context_add_path_to_sandbox(context, socket_dir.c_str(), TRUE);
   }
-  g_signal_connect(context, "initialize-web-extensions",
-                   G_CALLBACK(on_initialize_web_extensions), this);
+  g_signal_connect(context, "initialize-web-extensions", G_CALLBACK(on_initialize_web_extensions),
+                   this);
   return context;
 }
 
@@ -108,8 +108,8 @@ void App::Impl::start_page_server() {
     std::abort();
   }
   listener = std::move(fd).value();
-  listener_watch =
-      loop->watch_fd(listener.get(), EventLoop::kReadable, [this](std::uint32_t) { accept_pages(); });
+  listener_watch = loop->watch_fd(listener.get(), EventLoop::kReadable,
+                                  [this](std::uint32_t) { accept_pages(); });
 }
 
 void App::Impl::accept_pages() {
@@ -118,7 +118,8 @@ void App::Impl::accept_pages() {
     if (!fd || !fd->valid()) return;
     auto peer = transport::peer_credentials(fd->get());
     if (!peer || peer->uid != ::getuid()) {
-      main->ipc_main().report_error("a connection to the page socket from another user was refused");
+      main->ipc_main().report_error(
+          "a connection to the page socket from another user was refused");
       continue;
     }
     main->adopt_page_connection(std::move(fd).value(), peer->pid);
@@ -135,11 +136,17 @@ void App::Impl::window_closed(int id) {
   for (auto& cb : window_all_closed) cb();
 }
 
-App::App() : App(*[] { static int argc = 0; return &argc; }(), *[] {
-  static char* argv_storage[] = {nullptr};
-  static char** argv = argv_storage;
-  return &argv;
-}()) {}
+App::App()
+    : App(
+          *[] {
+            static int argc = 0;
+            return &argc;
+          }(),
+          *[] {
+            static char* argv_storage[] = {nullptr};
+            static char** argv = argv_storage;
+            return &argv;
+          }()) {}
 
 App::App(int& argc, char**& argv, AppOptions options) : impl_(std::make_unique<Impl>()) {
   if (g_app) {
@@ -157,6 +164,7 @@ App::App(int& argc, char**& argv, AppOptions options) : impl_(std::make_unique<I
   g_app = this;
   if (env_flag("VALENCE_DISABLE_SANDBOX")) options.sandbox = false;
   if (env_flag("VALENCE_TEST_HOOKS")) options.test_hooks = true;
+  if (env_flag("VALENCE_CONSOLE")) options.console_to_stdout = true;
   impl_->options = options;
   impl_->loop = create_glib_loop();
   impl_->main = std::make_unique<MainProcess>(*impl_->loop);
@@ -254,8 +262,8 @@ std::vector<std::pair<std::string, std::string>> App::versions() {
   };
   return {
       {"valence", VALENCE_VERSION},
-      {"webkitgtk", v(webkit_get_major_version(), webkit_get_minor_version(),
-                      webkit_get_micro_version())},
+      {"webkitgtk",
+       v(webkit_get_major_version(), webkit_get_minor_version(), webkit_get_micro_version())},
       {"gtk", v(gtk_get_major_version(), gtk_get_minor_version(), gtk_get_micro_version())},
   };
 }

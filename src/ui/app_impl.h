@@ -25,7 +25,7 @@ struct App::Impl {
   std::string socket_path;
   UniqueFd listener;
   FdWatch listener_watch;
-  std::string config_json;  // what preload scripts see (versions)
+  std::string config_json;                                // what preload scripts see (versions)
   std::map<int, std::shared_ptr<BrowserWindow>> windows;  // open windows, by id
   int next_window_id = 1;
   bool running = false;

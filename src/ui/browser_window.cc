@@ -148,21 +148,24 @@ Result<std::shared_ptr<BrowserWindow>> BrowserWindow::create(App& app,
 
   WebKitUserContentManager* content = webkit_user_content_manager_new();
   if (!preload.empty()) {
-    std::string uri = "file://" + std::filesystem::absolute(options.web_preferences.preload).string();
+    std::string uri =
+        "file://" + std::filesystem::absolute(options.web_preferences.preload).string();
     WebKitUserScript* script = webkit_user_script_new_for_world(
         (preload + "\n//# sourceURL=" + uri + "\n").c_str(), WEBKIT_USER_CONTENT_INJECT_TOP_FRAME,
         WEBKIT_USER_SCRIPT_INJECT_AT_DOCUMENT_START, ipc::kPreloadWorldName, nullptr, nullptr);
     webkit_user_content_manager_add_script(content, script);
     webkit_user_script_unref(script);
   }
-  impl.view = WEBKIT_WEB_VIEW(g_object_new(WEBKIT_TYPE_WEB_VIEW, "web-context", app_impl.web_context(),
-                                           "user-content-manager", content, nullptr));
+  impl.view =
+      WEBKIT_WEB_VIEW(g_object_new(WEBKIT_TYPE_WEB_VIEW, "web-context", app_impl.web_context(),
+                                   "user-content-manager", content, nullptr));
   g_object_unref(content);
   WebKitSettings* settings = webkit_web_view_get_settings(impl.view);
   // The renderer runtime is installed per document; a page restored from the
   // back/forward cache would come back without it.
   webkit_settings_set_enable_page_cache(settings, FALSE);
-  webkit_settings_set_enable_write_console_messages_to_stdout(settings, TRUE);
+  webkit_settings_set_enable_write_console_messages_to_stdout(
+      settings, app_impl.options.console_to_stdout ? TRUE : FALSE);
 
   impl.window = gtk_window_new(GTK_WINDOW_TOPLEVEL);
   gtk_window_set_title(GTK_WINDOW(impl.window), options.title.c_str());
@@ -322,7 +325,8 @@ void finish(EvalRequest& request, JSCValue* value, GError* error) {
 void on_script_done(GObject* source, GAsyncResult* result, gpointer data) {
   std::unique_ptr<EvalRequest> request(static_cast<EvalRequest*>(data));
   GError* error = nullptr;
-  JSCValue* value = webkit_web_view_evaluate_javascript_finish(WEBKIT_WEB_VIEW(source), result, &error);
+  JSCValue* value =
+      webkit_web_view_evaluate_javascript_finish(WEBKIT_WEB_VIEW(source), result, &error);
   finish(*request, value, error);
   g_clear_error(&error);
 }
@@ -330,15 +334,14 @@ void on_script_done(GObject* source, GAsyncResult* result, gpointer data) {
 void on_expression_done(GObject* source, GAsyncResult* result, gpointer data) {
   std::unique_ptr<EvalRequest> request(static_cast<EvalRequest*>(data));
   GError* error = nullptr;
-  JSCValue* value =
-      webkit_web_view_call_async_javascript_function_finish(WEBKIT_WEB_VIEW(source), result, &error);
+  JSCValue* value = webkit_web_view_call_async_javascript_function_finish(WEBKIT_WEB_VIEW(source),
+                                                                          result, &error);
   if (!value && error && std::string(error->message).find("SyntaxError") != std::string::npos) {
     g_clear_error(&error);
     EvalRequest* again = request.release();
-    webkit_web_view_evaluate_javascript(again->view, again->code.c_str(),
-                                        static_cast<gssize>(again->code.size()), nullptr,
-                                        "valence://execute-javascript", nullptr, on_script_done,
-                                        again);
+    webkit_web_view_evaluate_javascript(
+        again->view, again->code.c_str(), static_cast<gssize>(again->code.size()), nullptr,
+        "valence://execute-javascript", nullptr, on_script_done, again);
     return;
   }
   finish(*request, value, error);
@@ -355,10 +358,9 @@ Future<Value> BrowserWindow::Impl::execute_javascript(std::string code) {
   request->code = std::move(code);
   request->view = WEBKIT_WEB_VIEW(g_object_ref(view));
   std::string body = "return (" + request->code + "\n);";
-  webkit_web_view_call_async_javascript_function(view, body.c_str(),
-                                                 static_cast<gssize>(body.size()), nullptr,
-                                                 nullptr, "valence://execute-javascript", nullptr,
-                                                 on_expression_done, request);
+  webkit_web_view_call_async_javascript_function(
+      view, body.c_str(), static_cast<gssize>(body.size()), nullptr, nullptr,
+      "valence://execute-javascript", nullptr, on_expression_done, request);
   return future;
 }
 

@@ -1,6 +1,7 @@
 #include <algorithm>
 #include <cmath>
 #include <cstring>
+#include <unordered_map>
 
 #include "base/check.h"
 #include "valence/value.h"
@@ -465,6 +466,83 @@ const Value& RefIndex::deref(const Value& v) const noexcept {
   if (!v.is_ref()) return v;
   const Value* target = find(v.get_ref().id);
   return target ? *target : v;
+}
+
+namespace {
+
+// Copies in the same pre-order the ids follow (index_nodes), giving each
+// object node its new id as it is entered.
+class Detacher {
+ public:
+  explicit Detacher(const RefIndex& index) : index_(index) {}
+
+  // Trees here come from the decoder, whose depth limit bounds the recursion.
+  Value copy(const Value& v, std::size_t depth) {
+    if (v.is_ref()) {
+      const Value* target = index_.find(v.get_ref().id);
+      if (!target) return v.clone();
+      auto it = new_ids_.find(target);
+      if (it != new_ids_.end()) return Value(Ref{it->second});
+      return copy(*target, depth + 1);  // outside the subtree: a copy takes its place
+    }
+    if (!v.is_object_like()) return v.clone();
+    new_ids_.emplace(&v, next_++);
+    switch (v.type()) {
+      case Type::kObject: {
+        Object out;
+        for (const auto& [k, child] : v.get_object())
+          out.properties().append_unchecked(k, copy(child, depth + 1));
+        return Value(std::move(out));
+      }
+      case Type::kArray: {
+        const Array& a = v.get_array();
+        Array out;
+        out.set_prefer_sparse(a.prefer_sparse());
+        a.for_each_element(
+            [&](std::uint32_t i, const Value& child) { out.set(i, copy(child, depth + 1)); });
+        out.set_length(a.length());
+        for (const auto& [k, child] : a.properties())
+          out.properties().append_unchecked(k, copy(child, depth + 1));
+        return Value(std::move(out));
+      }
+      case Type::kMap: {
+        Map out;
+        for (const auto& [k, child] : v.get_map().entries()) {
+          Value key = copy(k, depth + 1);
+          out.entries().emplace_back(std::move(key), copy(child, depth + 1));
+        }
+        return Value(std::move(out));
+      }
+      case Type::kSet: {
+        Set out;
+        for (const auto& child : v.get_set().values())
+          out.values().push_back(copy(child, depth + 1));
+        return Value(std::move(out));
+      }
+      case Type::kView: {
+        View out = v.get_view().clone();
+        out.buffer() = copy(v.get_view().buffer(), depth + 1);
+        return Value(std::move(out));
+      }
+      case Type::kError: {
+        ErrorValue out = v.get_error().clone();
+        if (out.has_cause) out.cause = copy(v.get_error().cause, depth + 1);
+        return Value(std::move(out));
+      }
+      default: return v.clone();
+    }
+  }
+
+ private:
+  const RefIndex& index_;
+  std::unordered_map<const Value*, std::uint32_t> new_ids_;
+  std::uint32_t next_ = 0;
+};
+
+}  // namespace
+
+Value detach_subtree(const Value& node, const RefIndex& index) {
+  return Detacher(index).copy(node, 0);
 }
 
 }  // namespace valence

@@ -14,6 +14,8 @@
 // rule for JSC and WebKit calls); PageLinks run on GLib's default context.
 #include <webkit2/webkit-web-extension.h>
 
+#include <time.h>
+
 #include <cstdio>
 #include <cstring>
 #include <map>
@@ -237,7 +239,8 @@ JSCValue* native_set_receiver(GPtrArray* args, gpointer user_data) {
 // mainWorld() -> the main world's bootstrap object (js/bridge_main.js)
 JSCValue* native_main_world(GPtrArray*, gpointer user_data) {
   auto page = current_page(user_data);
-  if (!page || !page->frame) return throw_error("contextBridge: this document is no longer current");
+  if (!page || !page->frame)
+    return throw_error("contextBridge: this document is no longer current");
   JSCContext* main_ctx = webkit_frame_get_js_context(page->frame);
   JSCValue* v = jsc_context_evaluate_with_source_uri(main_ctx, kBridgeMainJs, -1,
                                                      "valence://bridge_main.js", 1);
@@ -283,6 +286,14 @@ JSCValue* native_live(GPtrArray* args, gpointer) {
   return jsc_value_new_number(jsc_context_get_current(), live);
 }
 
+// CLOCK_MONOTONIC in microseconds (performance.now() is coarsened).
+JSCValue* native_now(GPtrArray*, gpointer) {
+  timespec ts{};
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  return jsc_value_new_number(jsc_context_get_current(), static_cast<double>(ts.tv_sec) * 1e6 +
+                                                             static_cast<double>(ts.tv_nsec) / 1e3);
+}
+
 JSCValue* native_log(GPtrArray* args, gpointer) {
   std::fprintf(stderr, "[preload] %s\n", to_string(arg(args, 0)).c_str());
   return undefined_value();
@@ -291,8 +302,8 @@ JSCValue* native_log(GPtrArray* args, gpointer) {
 void define_native(JSCContext* ctx, JSCValue* object, const char* name, GCallback fn,
                    const std::shared_ptr<PageState>& page) {
   auto* data = new NativeData{page, page->generation};
-  JSCValue* f = jsc_value_new_function_variadic(ctx, name, fn, data, free_native_data,
-                                                JSC_TYPE_VALUE);
+  JSCValue* f =
+      jsc_value_new_function_variadic(ctx, name, fn, data, free_native_data, JSC_TYPE_VALUE);
   jsc_value_object_define_property_data(object, name, JSC_VALUE_PROPERTY_CONFIGURABLE, f);
   g_object_unref(f);
 }
@@ -334,6 +345,7 @@ void install_runtime(const std::shared_ptr<PageState>& page, WebKitFrame* frame)
       define_native(ctx, native, "gc", as_callback(native_gc), page);
       define_native(ctx, native, "track", as_callback(native_track), page);
       define_native(ctx, native, "live", as_callback(native_live), page);
+      define_native(ctx, native, "now", as_callback(native_now), page);
     }
     std::string config = g_extension->config_json;
     JSCValue* config_v = jsc_value_new_from_json(ctx, config.c_str());
@@ -378,8 +390,8 @@ void on_page_created(WebKitWebExtension*, WebKitWebPage* web_page, gpointer) {
   page->page = web_page;
   page->page_id = webkit_web_page_get_id(web_page);
   std::string nonce = random_hex_id();
-  auto link = PageLink::connect(*g_extension->loop, g_extension->socket_path, g_extension->token,
-                                nonce);
+  auto link =
+      PageLink::connect(*g_extension->loop, g_extension->socket_path, g_extension->token, nonce);
   if (link) {
     page->link = std::move(link).value();
   } else {

@@ -135,8 +135,7 @@ Result<Incoming> PageLink::parse(transport::Frame frame) {
   if (!in.read_varint64(m.request_id) || !in.read_varint64(channel_size) ||
       channel_size > ipc::kMaxChannelName || !in.read_bytes(channel_size, name) ||
       !in.read_byte(status) || status > ipc::kMaxReplyStatus)
-    return make_error(ErrorCode::kBadMessage, std::string("bad ") +
-                                                  ipc::message_kind_name(m.kind) +
+    return make_error(ErrorCode::kBadMessage, std::string("bad ") + ipc::message_kind_name(m.kind) +
                                                   " message header from the main process");
   m.channel.assign(reinterpret_cast<const char*>(name.data()), name.size());
   m.status = static_cast<ipc::ReplyStatus>(status);

@@ -166,6 +166,23 @@ TEST(RefIndex, ResolvesPreOrderIdsIncludingViewBuffers) {
   EXPECT_EQ(index.find(7), nullptr);
 }
 
+TEST(DetachSubtree, RenumbersRefsFromTheNewRoot) {
+  // [ {self: <ref #1>}, <ref #1> ]: args[0] contains itself; args[1] is args[0].
+  Value body = Value::array({Value::object({{"self", Ref{1}}}), Ref{1}});
+  RefIndex index(body);
+  Value first = detach_subtree(body.get_array().items()[0], index);
+  EXPECT_EQ(first.to_debug_string(), "{self: <ref #0>}");
+  // A reference out of the subtree becomes a copy of what it named.
+  Value second = detach_subtree(body.get_array().items()[1], index);
+  EXPECT_EQ(second.to_debug_string(), "{self: <ref #0>}");
+  // Views keep their buffer's place in the numbering.
+  Value views = Value::array({Value::array(
+      {View(ViewKind::kUint8Array, Bytes{1, 2}), Ref{3}, Value::object({{"b", Ref{3}}})})});
+  RefIndex vi(views);
+  Value inner = detach_subtree(views.get_array().items()[0], vi);
+  EXPECT_EQ(inner.to_debug_string(), "[Uint8Array(2) [1, 2], <ref #2>, {b: <ref #2>}]");
+}
+
 TEST(Maps, PrimitiveKeysAreUniqueObjectKeysAreNot) {
   Map m;
   m.set(Value(1), Value("a"));

@@ -34,10 +34,12 @@ App& test_app() {
     ::setenv("NO_AT_BRIDGE", "1", 0);
     AppOptions options;
     options.test_hooks = true;
+    options.console_to_stdout = true;      // page errors in the test log
     g_app = new App(argc, argv, options);  // lives as long as the test process
-    g_app->on_window_all_closed([] {});   // the tests decide when to stop
-    g_app->ipc_main().set_error_reporter(
-        [](const std::string& message) { std::fprintf(stderr, "[ipcMain] %s\n", message.c_str()); });
+    g_app->on_window_all_closed([] {});    // the tests decide when to stop
+    g_app->ipc_main().set_error_reporter([](const std::string& message) {
+      std::fprintf(stderr, "[ipcMain] %s\n", message.c_str());
+    });
   }
   return *g_app;
 }
@@ -68,6 +70,9 @@ std::string WebTest::scratch_dir() {
 }
 
 void WebTest::TearDown() {
+  // The App (and its ipcMain) outlives each test when the tests share a process.
+  ipc().remove_all_listeners();
+  ipc().remove_all_handlers();
   for (auto& w : windows_) w->destroy();
   windows_.clear();
   pump(std::chrono::milliseconds(20));
@@ -122,7 +127,8 @@ namespace {
 void on_preload_done(GObject* source, GAsyncResult* result, gpointer data) {
   auto* state = static_cast<std::shared_ptr<Wait>*>(data);
   GError* error = nullptr;
-  JSCValue* value = webkit_web_view_evaluate_javascript_finish(WEBKIT_WEB_VIEW(source), result, &error);
+  JSCValue* value =
+      webkit_web_view_evaluate_javascript_finish(WEBKIT_WEB_VIEW(source), result, &error);
   if (!value) {
     (*state)->result.emplace(make_error(ErrorCode::kFailed, error ? error->message : "failed"));
   } else {
@@ -157,9 +163,8 @@ Result<Value> WebTest::eval_preload(const std::shared_ptr<BrowserWindow>& win,
                                     const std::string& code) {
   auto state = std::make_shared<Wait>();
   auto* view = static_cast<WebKitWebView*>(win->native_view());
-  webkit_web_view_evaluate_javascript(view, code.c_str(), -1, "valence-preload",
-                                      "valence://test", nullptr, on_preload_done,
-                                      new std::shared_ptr<Wait>(state));
+  webkit_web_view_evaluate_javascript(view, code.c_str(), -1, "valence-preload", "valence://test",
+                                      nullptr, on_preload_done, new std::shared_ptr<Wait>(state));
   if (!wait_for([&] { return state->result.has_value(); }))
     return make_error(ErrorCode::kTimedOut, "preload evaluation timed out");
   return std::move(*state->result);

@@ -66,9 +66,8 @@ TEST_F(IpcTest, InvokeResolvesWithTheHandlersValue) {
 
 TEST_F(IpcTest, InvokeRejectionsSayWhatElectronSays) {
   auto win = open(kPreload, kPage);
-  ASSERT_TRUE(ipc().handle("fail", [](IpcMainInvokeEvent&) -> int {
-    throw std::runtime_error("boom");
-  }));
+  ASSERT_TRUE(
+      ipc().handle("fail", [](IpcMainInvokeEvent&) -> int { throw std::runtime_error("boom"); }));
   Value r = eval(win, "api.invoke('fail').then(() => 'resolved', e => e.message)");
   EXPECT_EQ(r.get_string(), "Error invoking remote method 'fail': Error: boom");
   r = eval(win, "api.invoke('nobody').then(() => 'resolved', e => e.message)");
@@ -85,16 +84,23 @@ TEST_F(IpcTest, InvokeKeepsTheHandlersErrorAsCause) {
   }));
   Value r = eval(win,
                  "(async () => { try { await api.invoke('typed') } catch (e) {"
-                 " return e.message + '|' + (e.cause && e.cause.name) + '|' + (e.cause && e.cause.message) } })()");
-  EXPECT_EQ(r.get_string(), "Error invoking remote method 'typed': RangeError: out of range|RangeError|out of range");
+                 " return e.message + '|' + (e.cause && e.cause.name) + '|' + (e.cause && "
+                 "e.cause.message) } })()");
+  EXPECT_EQ(
+      r.get_string(),
+      "Error invoking remote method 'typed': RangeError: out of range|RangeError|out of range");
 }
 
 TEST_F(IpcTest, SendSyncReturnsTheReturnValue) {
   auto win = open(kPreload, kPage);
-  ipc().on("sync", [](IpcMainEvent& event, std::string arg) { event.set_return_value(arg + " pong"); });
+  ipc().on("sync",
+           [](IpcMainEvent& event, std::string arg) { event.set_return_value(arg + " pong"); });
   EXPECT_EQ(eval(win, "api.sendSync('sync', 'ping')").get_string(), "ping pong");
-  Value r = eval(win, "(() => { try { api.sendSync('nobody', 1); return 'returned' } catch (e) { return e.message } })()");
-  EXPECT_NE(r.get_string().find("no listener for the synchronous message 'nobody'"), std::string::npos)
+  Value r = eval(win,
+                 "(() => { try { api.sendSync('nobody', 1); return 'returned' } catch (e) { return "
+                 "e.message } })()");
+  EXPECT_NE(r.get_string().find("no listener for the synchronous message 'nobody'"),
+            std::string::npos)
       << r.get_string();
 }
 
@@ -135,7 +141,8 @@ TEST_F(IpcTest, OnceOffAndRemoveAllListeners) {
   win->web_contents()->send("o", 2);
   win->web_contents()->send("m", 3);
   ASSERT_TRUE(wait_for([&] { return eval(win, "api.received().length").get_number() == 3; }));
-  EXPECT_EQ(eval(win, "JSON.stringify(api.received().map(r => r.args[0]))").get_string(), "[1,3,3]");
+  EXPECT_EQ(eval(win, "JSON.stringify(api.received().map(r => r.args[0]))").get_string(),
+            "[1,3,3]");
   eval(win, "api.removeAll('m'); 1");
   EXPECT_EQ(eval(win, "api.count('m')").get_number(), 0);
   win->web_contents()->send("m", 4);
@@ -156,7 +163,8 @@ TEST_F(IpcTest, MessagesKeepTheirOrderAcrossKinds) {
     order.push_back(s);
     return 1;
   }));
-  eval(win, "api.send('a', '1'); api.invoke('i', '2'); api.sendSync('s', '3'); api.send('a', '4'); 1");
+  eval(win,
+       "api.send('a', '1'); api.invoke('i', '2'); api.sendSync('s', '3'); api.send('a', '4'); 1");
   ASSERT_TRUE(wait_for([&] { return order.size() == 4; }));
   EXPECT_EQ(order, (std::vector<std::string>{"1", "2", "3", "4"}));
 }
@@ -177,7 +185,8 @@ TEST_F(IpcTest, ExecuteJavaScriptReturnsValuesAndAwaitsPromises) {
   EXPECT_EQ(eval(win, "1 + 1").get_number(), 2);
   EXPECT_EQ(eval(win, "document.title").get_string(), "t");
   EXPECT_EQ(eval(win, "new Promise(r => setTimeout(() => r('later'), 10))").get_string(), "later");
-  EXPECT_EQ(eval(win, "let x = 20; x + 1").get_number(), 21) << "statements give their completion value";
+  EXPECT_EQ(eval(win, "let x = 20; x + 1").get_number(), 21)
+      << "statements give their completion value";
   auto r = try_eval(win, "throw new TypeError('nope')");
   ASSERT_FALSE(r);
   EXPECT_NE(r.error().message.find("nope"), std::string::npos) << r.error().message;
@@ -225,9 +234,7 @@ TEST_F(IpcTest, ReadyToShowFiresForAHiddenWindow) {
     win->show();
   });
   std::string dir = scratch_dir();
-  {
-    std::ofstream(dir + "/page.html") << kPage;
-  }
+  { std::ofstream(dir + "/page.html") << kPage; }
   ASSERT_TRUE(win->load_file(dir + "/page.html"));
   ASSERT_TRUE(wait_for([&] { return ready; }));
   EXPECT_TRUE(win->is_visible());

@@ -156,6 +156,8 @@ class IpcMain {
     return add_raw_handler(channel, wrap_handler(std::forward<F>(handler)), true);
   }
   void remove_handler(std::string_view channel);
+  // Every handler of every channel (tests and teardown; Electron has no such call).
+  void remove_all_handlers() { handlers_.clear(); }
   bool has_handler(std::string_view channel) const;
 
   ListenerId add_raw_listener(std::string_view channel, Listener listener, bool once);

@@ -83,7 +83,7 @@ class MainProcess {
   IpcMain ipc_main_;
   std::map<int, std::unique_ptr<ipc::ChildHost>> hosts_;  // native children, by WebContents id
   std::map<ipc::ChildHost*, std::unique_ptr<ipc::ChildHost>> page_hosts_;
-  std::map<int, std::weak_ptr<WebContents>> pages_;  // by id
+  std::map<int, std::weak_ptr<WebContents>> pages_;                     // by id
   std::map<std::string, std::weak_ptr<WebContents>> confirmed_nonces_;  // before their Hello
   std::vector<std::string> page_tokens_;
   int next_id_ = 1;

@@ -36,6 +36,9 @@ struct AppOptions {
   // Expose test hooks (a real GC, weak counters) to preload scripts as
   // `__valenceTest`. Also on with VALENCE_TEST_HOOKS=1. Never in production.
   bool test_hooks = false;
+  // Pages' console messages (console.log, errors) on stdout, as
+  // "file:line:col: CONSOLE JS LOG ...". Also on with VALENCE_CONSOLE=1.
+  bool console_to_stdout = false;
 };
 
 class App {

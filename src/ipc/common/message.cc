@@ -73,6 +73,39 @@ Result<Message> decode_message(std::uint8_t kind, std::span<const std::uint8_t> 
   return m;
 }
 
+namespace {
+
+bool contains_ref(const Value& v) {
+  switch (v.type()) {
+    case Type::kRef: return true;
+    case Type::kObject:
+      for (const auto& [k, child] : v.get_object())
+        if (contains_ref(child)) return true;
+      return false;
+    case Type::kArray: {
+      bool found = false;
+      const Array& a = v.get_array();
+      a.for_each_element(
+          [&](std::uint32_t, const Value& child) { found = found || contains_ref(child); });
+      for (const auto& [k, child] : a.properties()) found = found || contains_ref(child);
+      return found;
+    }
+    case Type::kMap:
+      for (const auto& [k, child] : v.get_map().entries())
+        if (contains_ref(k) || contains_ref(child)) return true;
+      return false;
+    case Type::kSet:
+      for (const auto& child : v.get_set().values())
+        if (contains_ref(child)) return true;
+      return false;
+    case Type::kView: return contains_ref(v.get_view().buffer());
+    case Type::kError: return v.get_error().has_cause && contains_ref(v.get_error().cause);
+    default: return false;
+  }
+}
+
+}  // namespace
+
 Result<std::vector<Value>> take_args(Value& body) {
   Array* a = body.get_if_array();
   if (!a)
@@ -82,6 +115,17 @@ Result<std::vector<Value>> take_args(Value& body) {
     return make_error(ErrorCode::kBadMessage, std::to_string(a->length()) + " arguments (limit " +
                                                   std::to_string(kMaxArgs) + ")");
   std::vector<Value> args;
+  if (contains_ref(body)) {
+    // Ref ids count from the message's root (the array): each argument
+    // becomes a tree of its own, renumbered.
+    RefIndex index(body);
+    args.reserve(a->length());
+    for (std::uint32_t i = 0; i < a->length(); ++i) {
+      const Value* e = a->get(i);
+      args.push_back(e ? detach_subtree(*e, index) : Value());
+    }
+    return args;
+  }
   if (a->items().size() == a->length()) {
     args = std::move(a->mutable_items());
     for (auto& v : args)

@@ -5,10 +5,30 @@
 #include <signal.h>
 #include <sys/wait.h>
 
+#include <cstdio>
+#include <cstdlib>
 #include <cstring>
 
 namespace valence::ipc {
 namespace {
+
+// VALENCE_IPC_TRACE=1: every message main receives from or sends to a
+// renderer, on stderr (an IPC inspector for the terminal).
+bool trace_enabled() {
+  static const bool enabled = [] {
+    const char* v = std::getenv("VALENCE_IPC_TRACE");
+    return v && *v && std::string(v) != "0";
+  }();
+  return enabled;
+}
+
+void trace(const std::string& who, bool incoming, const Message& m) {
+  std::string body = m.body.to_debug_string();
+  if (body.size() > 200) body = body.substr(0, 197) + "...";
+  std::fprintf(stderr, "[ipc] %s %s %s '%s'%s %s\n", who.c_str(), incoming ? "->" : "<-",
+               message_kind_name(m.kind), m.channel.c_str(),
+               m.request_id ? (" #" + std::to_string(m.request_id)).c_str() : "", body.c_str());
+}
 
 // A page sends at most this many messages before WebKit confirms it (which
 // takes milliseconds); more is a renderer flooding main's memory.
@@ -74,8 +94,7 @@ ChildHost::ChildHost(MainProcess& main, std::shared_ptr<WebContents> contents, U
   contents_->host_ = this;
 }
 
-ChildHost::ChildHost(MainProcess& main, UniqueFd socket, int pid,
-                     transport::ChannelOptions options)
+ChildHost::ChildHost(MainProcess& main, UniqueFd socket, int pid, transport::ChannelOptions options)
     : main_(main), pid_(pid), channel_(main.loop(), std::move(socket), *this, options) {}
 
 ChildHost::~ChildHost() {
@@ -97,8 +116,8 @@ void ChildHost::start() {
 
 std::string ChildHost::describe() const {
   if (!contents_) return "web process (pid " + std::to_string(pid_) + ")";
-  return std::string(child_ ? "renderer " : "page ") + std::to_string(contents_->id()) +
-         " (pid " + std::to_string(pid_) + ")";
+  return std::string(child_ ? "renderer " : "page ") + std::to_string(contents_->id()) + " (pid " +
+         std::to_string(pid_) + ")";
 }
 
 void ChildHost::bind(std::shared_ptr<WebContents> contents) {
@@ -123,6 +142,7 @@ void ChildHost::bind(std::shared_ptr<WebContents> contents) {
 
 bool ChildHost::send_message(const Message& m, std::vector<UniqueFd> fds) {
   if (!channel_.is_open()) return false;
+  if (trace_enabled()) trace(describe(), false, m);
   auto payload = encode_message(m);
   if (!payload) {
     main_.ipc_main().report_error(std::string(message_kind_name(m.kind)) + " '" + m.channel +
@@ -195,6 +215,7 @@ void ChildHost::on_frame(transport::Frame frame) {
   }
   Message m = std::move(message).value();
   m.fds = std::move(frame.fds);
+  if (trace_enabled() && m.kind != MessageKind::kHello) trace(describe(), true, m);
   if (!hello_done_) {
     if (m.kind != MessageKind::kHello) {
       bad_message(std::string(message_kind_name(m.kind)) + " before Hello");

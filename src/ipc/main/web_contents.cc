@@ -37,9 +37,9 @@ void WebContents::kill() {
 
 Future<Value> WebContents::execute_javascript(std::string code) {
   if (!page_) {
-    return Future<Value>::ready(make_error(
-        ErrorCode::kFailed,
-        "executeJavaScript: webContents " + std::to_string(id_) + " is not a web page"));
+    return Future<Value>::ready(
+        make_error(ErrorCode::kFailed,
+                   "executeJavaScript: webContents " + std::to_string(id_) + " is not a web page"));
   }
   return page_->execute_javascript(std::move(code));
 }
