@@ -99,10 +99,11 @@ std::shared_ptr<BrowserWindow> WebTest::open(const std::string& preload, const s
   if (!created) return nullptr;
   auto win = *created;
   windows_.push_back(win);
-  bool loaded = false;
-  win->web_contents()->on_did_finish_load([&loaded] { loaded = true; });
+  // Shared: the callback stays registered for later navigations of the window.
+  auto loaded = std::make_shared<bool>(false);
+  win->web_contents()->on_did_finish_load([loaded] { *loaded = true; });
   EXPECT_TRUE(win->load_file(dir + "/index.html"));
-  EXPECT_TRUE(wait_for([&] { return loaded; })) << "the page did not finish loading";
+  EXPECT_TRUE(wait_for([&] { return *loaded; })) << "the page did not finish loading";
   return win;
 }
 

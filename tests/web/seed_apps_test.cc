@@ -35,10 +35,10 @@ class SeedAppsTest : public WebTest {
     EXPECT_TRUE(created);
     auto win = *created;
     mine_.push_back(win);
-    bool loaded = false;
-    win->web_contents()->on_did_finish_load([&loaded] { loaded = true; });
+    auto loaded = std::make_shared<bool>(false);
+    win->web_contents()->on_did_finish_load([loaded] { *loaded = true; });
     EXPECT_TRUE(win->load_file(example(app, "index.html")));
-    EXPECT_TRUE(wait_for([&] { return loaded; }));
+    EXPECT_TRUE(wait_for([&] { return *loaded; }));
     return win;
   }
   // Gives the window the keyboard focus, as clicking into it would.

@@ -12,13 +12,18 @@
 // bridge_main.js before the page ran), and every operation on page values
 // uses this world's intrinsics, captured here, through Reflect.apply. Page
 // getters and Proxy traps may run during a copy; they only see page values.
+// Whatever is thrown while crossing (by a getter, a callee, or a builtin of
+// either world, e.g. a revoked Proxy or a too deep object) reaches the caller
+// as a value of the caller's own world (intoWorld).
 (function () {
   'use strict';
   const ReflectApply = Reflect.apply;
+  const ReflectHas = Reflect.has;
   const ObjectKeys = Object.keys;
   const ObjectGetPrototypeOf = Object.getPrototypeOf;
   const ObjectGetOwnPropertyDescriptor = Object.getOwnPropertyDescriptor;
   const ObjectFreeze = Object.freeze;
+  const ObjectPrototype = Object.prototype;
   const ObjectProtoToString = Object.prototype.toString;
   const ArrayIsArray = Array.isArray;
   const ArrayBufferIsView = ArrayBuffer.isView;
@@ -36,6 +41,10 @@
   const RegExpFlags = ObjectGetOwnPropertyDescriptor(RegExp.prototype, 'flags').get;
   const ArrayBufferByteLength = ObjectGetOwnPropertyDescriptor(ArrayBuffer.prototype, 'byteLength').get;
   const TypedArrayProto = ObjectGetPrototypeOf(Uint8Array.prototype);
+  const TypedArrayKinds = ['Int8Array', 'Uint8Array', 'Uint8ClampedArray', 'Int16Array',
+                           'Uint16Array', 'Int32Array', 'Uint32Array', 'Float16Array',
+                           'Float32Array', 'Float64Array', 'BigInt64Array', 'BigUint64Array',
+                           'DataView'];
   const TypedArrayTag = ObjectGetOwnPropertyDescriptor(TypedArrayProto, Symbol.toStringTag).get;
   const TypedArraySet = TypedArrayProto.set;
   const TypedArrayBuffer = ObjectGetOwnPropertyDescriptor(TypedArrayProto, 'buffer').get;
@@ -44,10 +53,10 @@
   const DataViewBuffer = ObjectGetOwnPropertyDescriptor(DataView.prototype, 'buffer').get;
   const DataViewByteOffset = ObjectGetOwnPropertyDescriptor(DataView.prototype, 'byteOffset').get;
   const DataViewByteLength = ObjectGetOwnPropertyDescriptor(DataView.prototype, 'byteLength').get;
-  const PromiseThen = Promise.prototype.then;
   const Uint8 = Uint8Array;
   const StringCtor = String;
   const kMaxDepth = 1000;
+  const kMaxPrototypeChain = 10000;
 
   function brand(fn, value) {
     try {
@@ -61,15 +70,14 @@
   // This world, described like the main world's bootstrap object.
   function localRealm() {
     const typed = { __proto__: null };
-    for (const name of ['Int8Array', 'Uint8Array', 'Uint8ClampedArray', 'Int16Array', 'Uint16Array',
-                        'Int32Array', 'Uint32Array', 'Float32Array', 'Float64Array',
-                        'BigInt64Array', 'BigUint64Array', 'DataView'])
-      typed[name] = globalThis[name];
+    for (const name of TypedArrayKinds) {
+      if (typeof globalThis[name] === 'function') typed[name] = globalThis[name];
+    }
     const P = Promise;
     return {
       __proto__: null,
-      global: globalThis, Object, Array, Map, Set, Date, RegExp, ArrayBuffer, Promise: P,
-      PromisePrototype: P.prototype, promiseThen: PromiseThen,
+      global: globalThis, Object, ObjectPrototype, Array, Map, Set, Date, RegExp, ArrayBuffer,
+      Promise: P, PromisePrototype: P.prototype, apply: ReflectApply,
       errors: {
         __proto__: null, Error, TypeError, RangeError, SyntaxError, ReferenceError, EvalError, URIError,
       },
@@ -80,10 +88,20 @@
       makeFunction(call) {
         return function (...args) { return call(args); };
       },
+      async settle(promise, onFulfilled, onRejected) {
+        let value;
+        try {
+          value = await promise;
+        } catch (e) {
+          onRejected(e);
+          return;
+        }
+        onFulfilled(value);
+      },
       makePromise() {
         let resolve, reject;
         const promise = new P((a, b) => { resolve = a; reject = b; });
-        return [promise, resolve, reject];
+        return { __proto__: null, promise, resolve, reject };
       },
     };
   }
@@ -98,75 +116,153 @@
       mainError = e;
     }
 
-    function copyError(error, from, to) {
+    // The world `value` (an object) belongs to, told by where its prototype
+    // chain ends: `local`, `main`, or null when that cannot be told (an
+    // object without prototype, a revoked Proxy). Page Proxy traps may run;
+    // they only see page values.
+    function worldOf(value) {
+      try {
+        let o = value;
+        for (let i = 0; i < kMaxPrototypeChain; i++) {
+          const proto = ObjectGetPrototypeOf(o);
+          if (proto === null) break;
+          if (proto === local.ObjectPrototype) return local;
+          if (main && proto === main.ObjectPrototype) return main;
+          o = proto;
+        }
+      } catch {}
+      return null;
+    }
+
+    // A thrown value as a value of world `to`, whatever world threw it. Never
+    // throws: an exception escaping from here would be this world's own.
+    function intoWorld(thrown, to) {
+      try {
+        if (thrown === null || (typeof thrown !== 'object' && typeof thrown !== 'function'))
+          return typeof thrown === 'symbol' ? undefined : thrown;
+        const world = worldOf(thrown);
+        if (world === to) return thrown;
+        if (world !== null) return copyError(thrown, world, to);
+      } catch {}
+      try {
+        return new to.errors.Error('contextBridge: an exception could not be copied');
+      } catch {
+        return undefined;
+      }
+    }
+
+    // An Error becomes an Error of `to` (the constructor of its name, else
+    // Error) with its name and message, and its own `cause` copied (beyond
+    // Electron: ipcRenderer.invoke's rejections carry the handler's error
+    // there). Anything else thrown is copied as a value.
+    function copyError(error, from, to, memo = new MapCtor(), depth = 0) {
       if (error !== null && typeof error === 'object' &&
           ReflectApply(ObjectProtoToString, error, []) === '[object Error]') {
         let name = 'Error', message = '';
         try { name = StringCtor(error.name); } catch {}
         try { message = StringCtor(error.message); } catch {}
         const Ctor = to.errors[name] || to.errors.Error;
-        const copy = new Ctor(message);
+        const out = new Ctor(message);
         if (!to.errors[name]) {
-          try { to.defineProperty(copy, 'name', { __proto__: null, value: name, writable: true, configurable: true }); } catch {}
+          try { to.defineProperty(out, 'name', { __proto__: null, value: name, writable: true, configurable: true }); } catch {}
         }
-        return copy;
+        ReflectApply(MapSet, memo, [error, out]);
+        try {
+          // A data property only: no getter of the page runs for it.
+          const cause = ObjectGetOwnPropertyDescriptor(error, 'cause');
+          if (cause !== undefined && 'value' in cause) {
+            to.defineProperty(out, 'cause', { __proto__: null, value: copy(cause.value, from, to, memo, depth + 1, false),
+                                              writable: true, configurable: true });
+          }
+        } catch {}
+        return out;
       }
       try {
-        return copy(error, from, to, new MapCtor(), 0, false);
-      } catch (e) {
-        return new to.errors.Error(StringCtor(e && e.message));
+        return copy(error, from, to, memo, depth, false);
+      } catch {
+        // Not its message: the exception may be the page's, with getters.
+        return new to.errors.Error('contextBridge: an exception could not be copied');
       }
     }
 
     function proxyFunction(fn, from, to) {
       return to.makeFunction(function (args) {
-        // args: an array of `to`'s world (rest parameters: no holes, no getters).
-        const n = args.length;
-        const copied = [];
-        for (let i = 0; i < n; i++) copied[i] = copy(args[i], to, from, new MapCtor(), 0, false);
-        let result;
+        // args: an array of `to`'s world (rest parameters: no holes, no
+        // getters). One memo for all of them: a value passed twice arrives
+        // as one object (as in Electron, one object cache per call).
         try {
-          result = ReflectApply(fn, undefined, copied);
+          const n = args.length;
+          const memo = new MapCtor();
+          const copied = [];
+          for (let i = 0; i < n; i++) copied[i] = copy(args[i], to, from, memo, 0, false);
+          // `from`'s own Reflect.apply: see bridge_main.js.
+          const result = from.apply(fn, undefined, copied);
+          return copy(result, from, to, new MapCtor(), 0, false);
         } catch (e) {
-          throw copyError(e, from, to);
+          throw intoWorld(e, to);
         }
-        return copy(result, from, to, new MapCtor(), 0, false);
       });
     }
 
     function proxyPromise(promise, from, to) {
-      const [p, resolve, reject] = to.makePromise();
-      ReflectApply(from.promiseThen, promise, [
+      const { promise: out, resolve, reject } = to.makePromise();
+      // `from`'s settle (see bridge_main.js). The callbacks never throw:
+      // settle's own promise, which nobody observes, would be rejected, and
+      // the exception would reach `from`'s unhandledrejection handlers (the
+      // page's, when `from` is main).
+      from.settle(promise,
         (v) => {
-          try { resolve(copy(v, from, to, new MapCtor(), 0, false)); }
-          catch (e) { reject(copyError(e, local, to)); }
+          let value;
+          try {
+            value = copy(v, from, to, new MapCtor(), 0, false);
+          } catch (e) {
+            try { reject(intoWorld(e, to)); } catch {}
+            return;
+          }
+          try { resolve(value); } catch {}
         },
-        (e) => { reject(copyError(e, from, to)); },
-      ]);
-      return p;
-    }
-
-    function copyBuffer(buffer, to) {
-      const n = ReflectApply(ArrayBufferByteLength, buffer, []);
-      const out = new to.ArrayBuffer(n);
-      ReflectApply(TypedArraySet, new to.typed.Uint8Array(out), [new Uint8(buffer)]);
+        (e) => {
+          try { reject(intoWorld(e, to)); } catch {}
+        });
       return out;
     }
 
-    // Copies `value` of world `from` into world `to`.
+    function copyBuffer(buffer, to, memo) {
+      // Views over one buffer keep sharing one buffer in the copy.
+      if (ReflectApply(MapHas, memo, [buffer])) return ReflectApply(MapGet, memo, [buffer]);
+      const n = ReflectApply(ArrayBufferByteLength, buffer, []);
+      const out = new to.ArrayBuffer(n);
+      ReflectApply(TypedArraySet, new to.typed.Uint8Array(out), [new Uint8(buffer)]);
+      ReflectApply(MapSet, memo, [buffer, out]);
+      return out;
+    }
+
+    // Copies `value` of world `from` into world `to`. With `freeze` (the
+    // exposed API), every object of the copy is frozen but typed arrays
+    // (which cannot be), as Electron's DeepFreeze does.
     function copy(value, from, to, memo, depth, freeze) {
       switch (typeof value) {
         case 'undefined': case 'boolean': case 'number': case 'string': case 'bigint':
           return value;
         case 'symbol':
           return undefined;  // Symbols cannot cross worlds: dropped
-        case 'function':
-          return proxyFunction(value, from, to);
       }
       if (value === null) return null;
       if (ReflectApply(MapHas, memo, [value])) return ReflectApply(MapGet, memo, [value]);
       if (depth > kMaxDepth) throw new RangeError('contextBridge: the object is nested too deeply');
+      const out = copyObject(value, from, to, memo, depth, freeze);
+      if (freeze && !(ArrayBufferIsView(out) && ReflectApply(TypedArrayTag, out, []) !== undefined))
+        to.freeze(out);
+      return out;
+    }
+
+    function copyObject(value, from, to, memo, depth, freeze) {
       let out;
+      if (typeof value === 'function') {
+        out = proxyFunction(value, from, to);
+        ReflectApply(MapSet, memo, [value, out]);
+        return out;
+      }
       if (ObjectGetPrototypeOf(value) === from.PromisePrototype) {
         out = proxyPromise(value, from, to);
         ReflectApply(MapSet, memo, [value, out]);
@@ -179,28 +275,25 @@
         for (let i = 0; i < n; i++)
           to.defineProperty(out, i, { __proto__: null, value: copy(value[i], from, to, memo, depth + 1, freeze),
                                       writable: true, enumerable: true, configurable: true });
-        if (freeze) to.freeze(out);
         return out;
       }
       if (ArrayBufferIsView(value)) {
         let kind = ReflectApply(TypedArrayTag, value, []);
         if (kind === undefined) {
-          const buffer = copyBuffer(ReflectApply(DataViewBuffer, value, []), to);
+          const buffer = copyBuffer(ReflectApply(DataViewBuffer, value, []), to, memo);
           out = new to.typed.DataView(buffer, ReflectApply(DataViewByteOffset, value, []),
                                       ReflectApply(DataViewByteLength, value, []));
         } else {
-          const buffer = copyBuffer(ReflectApply(TypedArrayBuffer, value, []), to);
-          out = new to.typed[kind](buffer, ReflectApply(TypedArrayByteOffset, value, []),
-                                   ReflectApply(TypedArrayLength, value, []));
+          const Ctor = to.typed[kind];
+          if (!Ctor) throw new TypeError(`contextBridge: ${kind} cannot be copied`);
+          const buffer = copyBuffer(ReflectApply(TypedArrayBuffer, value, []), to, memo);
+          out = new Ctor(buffer, ReflectApply(TypedArrayByteOffset, value, []),
+                         ReflectApply(TypedArrayLength, value, []));
         }
         ReflectApply(MapSet, memo, [value, out]);
         return out;
       }
-      if (brand(ArrayBufferByteLength, value)) {
-        out = copyBuffer(value, to);
-        ReflectApply(MapSet, memo, [value, out]);
-        return out;
-      }
+      if (brand(ArrayBufferByteLength, value)) return copyBuffer(value, to, memo);
       if (brand(DateGetTime, value)) {
         out = new to.Date(ReflectApply(DateGetTime, value, []));
         ReflectApply(MapSet, memo, [value, out]);
@@ -230,9 +323,7 @@
         return out;
       }
       if (ReflectApply(ObjectProtoToString, value, []) === '[object Error]') {
-        out = copyError(value, from, to);
-        ReflectApply(MapSet, memo, [value, out]);
-        return out;
+        return copyError(value, from, to, memo, depth);
       }
       // Any other object: its own enumerable string-keyed properties.
       out = new to.Object();
@@ -246,7 +337,6 @@
         to.defineProperty(out, key, { __proto__: null, value: v, writable: true, enumerable: true,
                                       configurable: true });
       }
-      if (freeze) to.freeze(out);
       return out;
     }
 
@@ -256,11 +346,17 @@
       if (!main)
         throw new Error('contextBridge.exposeInMainWorld: the main world is not available' +
                         (mainError ? ` (${mainError.message})` : ''));
-      if (main.getOwnPropertyDescriptor(main.global, key) !== undefined)
+      // Electron's test is `key in window`: inherited properties count too
+      // (exposing 'addEventListener' would shadow EventTarget's).
+      if (ReflectHas(main.global, key))
         throw new Error('Cannot bind an API on top of an existing property on the window object');
-      const value = copy(api, local, main, new MapCtor(), 0, true);
-      main.defineProperty(main.global, key, { __proto__: null, value, writable: false,
-                                              enumerable: true, configurable: false });
+      try {
+        const value = copy(api, local, main, new MapCtor(), 0, true);
+        main.defineProperty(main.global, key, { __proto__: null, value, writable: false,
+                                                enumerable: true, configurable: false });
+      } catch (e) {
+        throw intoWorld(e, local);
+      }
     }
 
     return ObjectFreeze({

@@ -75,6 +75,13 @@
       if (i >= 0) list.splice(i, 1);
       if (list.length === 0) listeners.delete(channel);
     }
+    function removeListener(channel, fn) {
+      const list = listeners.get(channel);
+      if (!list) return;
+      for (let i = list.length - 1; i >= 0; i--) {
+        if (list[i].fn === fn) { removeEntry(channel, list[i]); break; }
+      }
+    }
     function addListener(channel, fn, once, method) {
       checkChannel(channel, method);
       if (typeof fn !== 'function')
@@ -137,15 +144,10 @@
       on(channel, listener) { addListener(channel, listener, false, 'on'); return this; }
       addListener(channel, listener) { addListener(channel, listener, false, 'addListener'); return this; }
       once(channel, listener) { addListener(channel, listener, true, 'once'); return this; }
-      off(channel, listener) { return this.removeListener(channel, listener); }
-      removeListener(channel, listener) {
-        const list = listeners.get(channel);
-        if (!list) return this;
-        for (let i = list.length - 1; i >= 0; i--) {
-          if (list[i].fn === listener) { removeEntry(channel, list[i]); break; }
-        }
-        return this;
-      }
+      // Not through `this`: apps hand these methods around unbound
+      // (`const { on, off } = ipcRenderer`, or through contextBridge).
+      off(channel, listener) { removeListener(channel, listener); return this; }
+      removeListener(channel, listener) { removeListener(channel, listener); return this; }
       removeAllListeners(channel) {
         if (channel === undefined) listeners.clear();
         else listeners.delete(channel);
@@ -241,6 +243,7 @@
         gc: () => native.gc(),
         track: (value, label) => native.track(value, label),
         live: (label) => native.live(label),
+        now: () => native.now(),
         log: (message) => native.log(String(message)),
         codec,
       });
