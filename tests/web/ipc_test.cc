@@ -222,6 +222,21 @@ TEST_F(IpcTest, WindowApi) {
   EXPECT_EQ(BrowserWindow::from_id(win->id()), nullptr);
 }
 
+TEST_F(IpcTest, WindowAllClosedFiresWhenTheLastWindowCloses) {
+  auto a = open(kPreload, kPage);
+  auto b = open(kPreload, kPage);
+  auto fired_count = std::make_shared<int>(0);  // the listener outlives the test
+  app().on_window_all_closed([fired_count] { ++*fired_count; });
+  const int& fired = *fired_count;
+  a->close();
+  ASSERT_TRUE(wait_for([&] { return a->is_destroyed(); }));
+  pump(std::chrono::milliseconds(50));
+  EXPECT_EQ(fired, 0) << "one window is still open";
+  b->close();
+  ASSERT_TRUE(wait_for([&] { return fired == 1; }));
+  EXPECT_TRUE(BrowserWindow::get_all_windows().empty());
+}
+
 TEST_F(IpcTest, ReadyToShowFiresForAHiddenWindow) {
   BrowserWindowOptions options;
   options.show = false;
