@@ -180,13 +180,15 @@ JSCValue* native_send_sync(GPtrArray* args, gpointer user_data) {
 void deliver(PageState& page, Incoming& m) {
   if (!page.receiver || !page.context) return;
   JSCContext* ctx = page.context;
+  GBytes* channel = g_bytes_new_static(m.channel.data(), m.channel.size());
   JSCValue* argv[5] = {
       jsc_value_new_number(ctx, static_cast<double>(m.kind)),
-      jsc_value_new_string_from_bytes(ctx, g_bytes_new_static(m.channel.data(), m.channel.size())),
+      jsc_value_new_string_from_bytes(ctx, channel),
       jsc_value_new_number(ctx, static_cast<double>(m.request_id)),
       jsc_value_new_number(ctx, static_cast<double>(m.status)),
       new_bytes(ctx, m.body()),
   };
+  g_bytes_unref(channel);
   JSCValue* receiver = g_object_ref(page.receiver);
   JSCValue* r = jsc_value_function_callv(receiver, 5, argv);
   if (JSCException* e = jsc_context_get_exception(ctx)) {
