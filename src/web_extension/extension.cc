@@ -336,7 +336,9 @@ void install_runtime(const std::shared_ptr<PageState>& page, WebKitFrame* frame)
   JSCValue* codec = evaluate(ctx, kV8CodecJs, "valence://v8_codec.js");
   JSCValue* bridge = evaluate(ctx, kBridgeJs, "valence://bridge.js");
   JSCValue* runtime = evaluate(ctx, kRuntimeJs, "valence://runtime.js");
-  if (codec && bridge && runtime) {
+  // This world described as bridge_main.js describes the main world.
+  JSCValue* local_realm = evaluate(ctx, kBridgeMainJs, "valence://bridge_main.js");
+  if (codec && bridge && runtime && local_realm) {
     JSCValue* native = jsc_value_new_object(ctx, nullptr, nullptr);
     define_native(ctx, native, "send", as_callback(native_send), page);
     define_native(ctx, native, "sendSync", as_callback(native_send_sync), page);
@@ -352,8 +354,8 @@ void install_runtime(const std::shared_ptr<PageState>& page, WebKitFrame* frame)
     std::string config = g_extension->config_json;
     JSCValue* config_v = jsc_value_new_from_json(ctx, config.c_str());
     JSCValue* error_v = jsc_value_new_string(ctx, page->link ? "" : page->connect_error.c_str());
-    JSCValue* argv[5] = {native, codec, bridge, config_v, error_v};
-    JSCValue* r = jsc_value_function_callv(runtime, 5, argv);
+    JSCValue* argv[6] = {native, codec, bridge, config_v, error_v, local_realm};
+    JSCValue* r = jsc_value_function_callv(runtime, 6, argv);
     if (JSCException* e = jsc_context_get_exception(ctx)) {
       char* report = jsc_exception_report(e);
       std::fprintf(stderr, "valence: the preload runtime failed: %s\n", report);
@@ -368,6 +370,7 @@ void install_runtime(const std::shared_ptr<PageState>& page, WebKitFrame* frame)
   g_clear_object(&codec);
   g_clear_object(&bridge);
   g_clear_object(&runtime);
+  g_clear_object(&local_realm);
   g_object_unref(ctx);
 }
 

@@ -67,47 +67,9 @@
     }
   }
 
-  // This world, described like the main world's bootstrap object.
-  function localRealm() {
-    const typed = { __proto__: null };
-    for (const name of TypedArrayKinds) {
-      if (typeof globalThis[name] === 'function') typed[name] = globalThis[name];
-    }
-    const P = Promise;
-    return {
-      __proto__: null,
-      global: globalThis, Object, ObjectPrototype, Array, Map, Set, Date, RegExp, ArrayBuffer,
-      Promise: P, PromisePrototype: P.prototype, apply: ReflectApply,
-      errors: {
-        __proto__: null, Error, TypeError, RangeError, SyntaxError, ReferenceError, EvalError, URIError,
-      },
-      typed,
-      freeze: ObjectFreeze,
-      defineProperty: Object.defineProperty,
-      getOwnPropertyDescriptor: ObjectGetOwnPropertyDescriptor,
-      makeFunction(call) {
-        return function (...args) { return call(args); };
-      },
-      async settle(promise, onFulfilled, onRejected) {
-        let value;
-        try {
-          value = await promise;
-        } catch (e) {
-          onRejected(e);
-          return;
-        }
-        onFulfilled(value);
-      },
-      makePromise() {
-        let resolve, reject;
-        const promise = new P((a, b) => { resolve = a; reject = b; });
-        return { __proto__: null, promise, resolve, reject };
-      },
-    };
-  }
-
-  return function createContextBridge(native, config) {
-    const local = localRealm();
+  // `local` is this world's description: bridge_main.js evaluated here too,
+  // so both worlds are described by the same code.
+  return function createContextBridge(native, config, local) {
     let main = null;
     let mainError = null;
     try {

@@ -1,12 +1,12 @@
 // The renderer runtime of the preload world: ipcRenderer, contextBridge,
 // require('electron') and process, over the extension's natives.
 // Evaluates to a function the extension calls once per document:
-//   (native, codec, bridgeFactory, config, connectError) => undefined
+//   (native, codec, bridgeFactory, config, connectError, localRealm) => undefined
 // Everything it keeps lives in this world's JS heap (no C++ roots), so the
 // document's world is freed with the document.
 (function () {
   'use strict';
-  return function install(native, codec, bridgeFactory, config, connectError) {
+  return function install(native, codec, bridgeFactory, config, connectError, localRealm) {
     const kMessage = 3, kInvoke = 4, kInvokeReply = 5, kSyncReply = 7, kRendererMessage = 8,
       kPostMessage = 9;
     const kOk = 0, kError = 1, kNoHandler = 2;
@@ -212,7 +212,7 @@
     const ipcRenderer = new IpcRenderer();
     ObjectFreeze(ipcRenderer);
 
-    const contextBridge = bridgeFactory(native, config);
+    const contextBridge = bridgeFactory(native, config, localRealm);
 
     const versions = ObjectFreeze(Object.assign({}, config.versions || {}));
     const process = ObjectFreeze({
