@@ -1,0 +1,663 @@
+// Web benchmark, valence side: an App (test hooks on) with BrowserWindows
+// showing bench_page.html with bench_preload.js. One case per run:
+//
+//   web_bench --case ipc [--pin same|split] [--rounds R] [--n-small N] [--warmup-small W]
+//                        [--n-1mib N] [--warmup-1mib W] [--n-10k N] [--warmup-10k W]
+//       Page IPC, timed in the web process with __valenceTest.now()
+//       (CLOCK_MONOTONIC µs), from the preload world (ipcRenderer directly)
+//       and from the page's main world (through the contextBridge): invoke and
+//       sendSync round trips to C++ handlers, webContents.send to a listener,
+//       1 MiB Uint8Array and 10k-object invoke echoes; in the same run,
+//       WebKit's own script-message handler with reply (an echo in this
+//       process) from both worlds; the bridge alone; the JS codec alone, and
+//       main's C++ codec on what arrived. Small round trips run in R
+//       interleaved rounds of N/R (after W warm-up each).
+//       The run script starts this program under `taskset -c 0`. When the
+//       page's first message arrives, every thread (/proc/PID/task) of its
+//       web process (IpcMainEvent::process_id: the real pid, from
+//       SO_PEERCRED) is set with sched_setaffinity to CPU 0 (--pin same) or
+//       CPU 1 (--pin split), and every thread of this process to CPU 0 (a
+//       few WebKit threads widen their own affinity).
+//       --only WORLD.CASE,...: only these steps (e.g. preload.invoke_1mib), to profile.
+//   web_bench --case startup [--windows K] [--settle-ms S]
+//       K windows one after another: time from just before
+//       BrowserWindow::create to main receiving the preload's first
+//       ipcRenderer.send ('hello'), with the preload's own start time and
+//       did-finish-load; each window closed before the next.
+//   web_bench --case memory [--windows N] [--settle-ms S]
+//       One window, then N more: main's RSS growth per window and the web
+//       processes' memory (smaps_rollup), against web_bench_bare's.
+//
+// Prints one JSON object on stdout; exit status 0 when every step worked.
+#include <gtk/gtk.h>
+#include <unistd.h>
+#include <webkit2/webkit2.h>
+
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <map>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "bench_util.h"
+#include "valence/codec.h"
+#include "valence/main/ipc_main.h"
+#include "valence/main/web_contents.h"
+#include "valence/ui/app.h"
+#include "valence/ui/browser_window.h"
+
+namespace webbench {  // web_proc.cc
+struct ProcMemory {
+  bool ok = false;
+  long rss_kib = 0;
+  long pss_kib = 0;
+  long uss_kib = 0;
+  long swap_kib = 0;
+};
+double now_us();
+std::vector<int> descendants_named(int root, const std::string& needle);
+ProcMemory proc_memory(int pid);
+int pin_process(int pid, int cpu);
+std::string thread_cpus(int pid);
+int thread_count(int pid);
+double cpu_us(int pid);
+}  // namespace webbench
+
+namespace {
+
+using valence::App;
+using valence::BrowserWindow;
+using valence::IpcMainEvent;
+using valence::IpcMainInvokeEvent;
+using valence::Value;
+using webbench::now_us;
+
+struct Options {
+  std::string bench_case = "ipc";
+  std::string pin = "same";
+  int rounds = 5;
+  int n_small = 5000;      // in all, over the rounds
+  int warmup_small = 300;  // per round
+  int n_1mib = 200;
+  int warmup_1mib = 20;
+  int n_10k = 50;
+  int warmup_10k = 5;
+  int windows = 4;
+  int settle_ms = 1500;
+  int timeout_s = 600;
+  std::string only;  // ",world.name,...,": run only these steps (diagnosis)
+};
+
+[[noreturn]] void die(const std::string& message) {
+  std::fprintf(stderr, "web_bench: %s\n", message.c_str());
+  std::printf("{\"ok\": false, \"error\": \"%s\"}\n", message.c_str());
+  std::fflush(stdout);
+  std::_Exit(1);
+}
+
+Options parse(int argc, char** argv) {
+  Options o;
+  for (int i = 1; i < argc; ++i) {
+    std::string a = argv[i];
+    auto next = [&]() -> std::string {
+      if (i + 1 >= argc) die("missing value after " + a);
+      return argv[++i];
+    };
+    auto num = [&]() { return std::atoi(next().c_str()); };
+    if (a == "--case")
+      o.bench_case = next();
+    else if (a == "--pin")
+      o.pin = next();
+    else if (a == "--rounds")
+      o.rounds = num();
+    else if (a == "--n-small")
+      o.n_small = num();
+    else if (a == "--warmup-small")
+      o.warmup_small = num();
+    else if (a == "--n-1mib")
+      o.n_1mib = num();
+    else if (a == "--warmup-1mib")
+      o.warmup_1mib = num();
+    else if (a == "--n-10k")
+      o.n_10k = num();
+    else if (a == "--warmup-10k")
+      o.warmup_10k = num();
+    else if (a == "--windows")
+      o.windows = num();
+    else if (a == "--settle-ms")
+      o.settle_ms = num();
+    else if (a == "--timeout-s")
+      o.timeout_s = num();
+    else if (a == "--only")
+      o.only = "," + next() + ",";
+    else
+      die("unknown argument " + a);
+  }
+  if (o.pin != "same" && o.pin != "split") die("--pin is same or split");
+  if (o.rounds < 1) o.rounds = 1;
+  return o;
+}
+
+// "[1.5, 2, ...]" -> numbers; anything else is an error text.
+bool parse_samples(const std::string& text, std::vector<double>& out, std::string& error) {
+  if (text.empty() || text[0] != '[') {
+    error = text;
+    return false;
+  }
+  const char* p = text.c_str() + 1;
+  while (*p && *p != ']') {
+    char* end = nullptr;
+    double v = std::strtod(p, &end);
+    if (end == p) {
+      error = "unreadable samples";
+      return false;
+    }
+    out.push_back(v);
+    p = end;
+    while (*p == ',' || *p == ' ') ++p;
+  }
+  return true;
+}
+
+std::string json_quote(const std::string& s) {
+  std::string q = "\"";
+  for (char c : s) {
+    if (c == '"' || c == '\\') q += '\\';
+    if (c == '\n') {
+      q += "\\n";
+      continue;
+    }
+    if (static_cast<unsigned char>(c) < 0x20) continue;
+    q += c;
+  }
+  return q + "\"";
+}
+
+// WebKit's own baseline: a script-message handler with reply that echoes.
+gboolean on_webkit_message(WebKitUserContentManager*, JSCValue* value,
+                           WebKitScriptMessageReply* reply, gpointer) {
+  webkit_script_message_reply_return_value(reply, value);
+  return TRUE;
+}
+
+class Bench {
+ public:
+  Bench(App& app, Options options) : app_(app), opt_(std::move(options)) {
+    page_ = App::resource_path("bench_page.html");
+    preload_ = App::resource_path("bench_preload.js");
+    app_.on_window_all_closed([] {});
+    app_.ipc_main().set_error_reporter([this](const std::string& m) {
+      std::fprintf(stderr, "[ipcMain] %s\n", m.c_str());
+      ok_ = false;
+    });
+    auto& ipc = app_.ipc_main();
+    (void)ipc.handle("echo", [](IpcMainInvokeEvent&, const std::vector<Value>& a) {
+      return a.empty() ? Value() : a[0].clone();
+    });
+    (void)ipc.handle("echo-keep", [this](IpcMainInvokeEvent&, const std::vector<Value>& a) {
+      if (a.size() < 2 || !a[0].is_string()) return Value();
+      kept_[a[0].get_string()] = a[1].clone();
+      return a[1].clone();
+    });
+    ipc.on("echo-sync", [](IpcMainEvent& e, const std::vector<Value>& a) {
+      e.set_return_value(a.empty() ? Value() : a[0].clone());
+    });
+    (void)ipc.handle("stamp",
+                     [](IpcMainInvokeEvent&, const std::vector<Value>&) { return now_us(); });
+    (void)ipc.handle("stamp-echo", [](IpcMainInvokeEvent&, const std::vector<Value>& a) {
+      std::vector<Value> out;
+      out.push_back(Value(now_us()));
+      out.push_back(a.empty() ? Value() : a[0].clone());
+      return Value(valence::Array(std::move(out)));
+    });
+    ipc.on("stamp-sync",
+           [](IpcMainEvent& e, const std::vector<Value>&) { e.set_return_value(now_us()); });
+    ipc.on("push-req", [](IpcMainEvent& e) {
+      // Stamped just before webContents.send: the listener takes the difference.
+      e.sender->send("push", now_us());
+    });
+    ipc.on("samples", [this](IpcMainEvent&, double id, std::string text) {
+      if (static_cast<std::size_t>(id) != pending_step_ || !pending_) return;
+      auto done = std::move(pending_);
+      pending_ = nullptr;
+      done(std::move(text));
+    });
+    ipc.on("hello", [this](IpcMainEvent& e, double preload_t) { on_hello(e, preload_t); });
+  }
+
+  void start() {
+    watchdog_ =
+        app_.loop().add_timer(std::chrono::seconds(opt_.timeout_s), [] { die("timed out"); });
+    if (opt_.bench_case == "ipc")
+      start_ipc();
+    else if (opt_.bench_case == "startup")
+      startup_next();
+    else if (opt_.bench_case == "memory")
+      start_memory();
+    else
+      die("unknown case " + opt_.bench_case);
+  }
+
+ private:
+  struct Win {
+    std::shared_ptr<BrowserWindow> win;
+    double t_create = 0, t_load = 0, t_hello = 0, t_preload = 0;
+    int pid = 0;
+  };
+
+  std::shared_ptr<BrowserWindow> open_window(Win& w) {
+    valence::BrowserWindowOptions o;
+    o.title = "web bench";
+    o.web_preferences.preload = preload_;
+    w.t_create = now_us();
+    auto created = BrowserWindow::create(app_, o);
+    if (!created) die(created.error().message);
+    w.win = *created;
+    auto* view = static_cast<WebKitWebView*>(w.win->native_view());
+    WebKitUserContentManager* ucm = webkit_web_view_get_user_content_manager(view);
+    if (opt_.bench_case == "ipc") {
+      // The baseline, in the page's main world and in the preload's world.
+      if (!webkit_user_content_manager_register_script_message_handler_with_reply(ucm, "bench",
+                                                                                  nullptr) ||
+          !webkit_user_content_manager_register_script_message_handler_with_reply(
+              ucm, "benchp", "valence-preload"))
+        die("cannot register the WebKit script message handlers");
+      g_signal_connect(ucm, "script-message-with-reply-received::bench",
+                       G_CALLBACK(on_webkit_message), nullptr);
+      g_signal_connect(ucm, "script-message-with-reply-received::benchp",
+                       G_CALLBACK(on_webkit_message), nullptr);
+    }
+    Win* wp = &w;
+    w.win->web_contents()->on_did_finish_load([this, wp] {
+      if (wp->t_load == 0) wp->t_load = now_us();
+      window_progress();
+    });
+    if (auto r = w.win->load_file(page_); !r) die(r.error().message);
+    return w.win;
+  }
+
+  void on_hello(IpcMainEvent& e, double preload_t) {
+    for (auto& w : wins_) {
+      if (!w->win || w->win->web_contents() != e.sender || w->t_hello != 0) continue;
+      w->t_hello = now_us();
+      w->t_preload = preload_t;
+      w->pid = e.process_id;
+    }
+    window_progress();
+  }
+
+  bool ready(const Win& w) const { return w.t_hello != 0 && w.t_load != 0; }
+
+  void window_progress() {
+    if (!on_progress_) return;
+    // Run outside the signal that called us (windows may be destroyed). The
+    // function returns true when it is done (it may have set a new one).
+    app_.loop().post([this] {
+      if (!on_progress_) return;
+      auto f = std::move(on_progress_);
+      on_progress_ = nullptr;
+      if (!f() && !on_progress_) on_progress_ = std::move(f);
+    });
+  }
+
+  // ---- ipc ---------------------------------------------------------------------
+
+  struct Step {
+    std::string world;  // "preload" or "page"
+    std::string name;
+    int n = 0;
+    int warmup = 0;
+  };
+
+  void start_ipc() {
+    wins_.push_back(std::make_unique<Win>());
+    open_window(*wins_[0]);
+    on_progress_ = [this] {
+      Win& w = *wins_[0];
+      if (!ready(w) || started_) return false;
+      started_ = true;
+      web_pid_ = w.pid;
+      // taskset -c 0 put everything on CPU 0, but a few WebKit threads widen
+      // their own affinity (seen: the web process's disk-cache thread), so
+      // every thread of both processes is set explicitly.
+      web_cpus_before_ = webbench::thread_cpus(web_pid_);
+      main_cpus_before_ = webbench::thread_cpus(::getpid());
+      int web_cpu = opt_.pin == "split" ? 1 : 0;
+      pinned_threads_ = webbench::pin_process(web_pid_, web_cpu);
+      if (pinned_threads_ < 0) die("cannot move the web process to CPU " + std::to_string(web_cpu));
+      if (webbench::pin_process(::getpid(), 0) < 0) die("cannot move main to CPU 0");
+      plan();
+      // Let the page settle (first paint) before timing.
+      settle_timer_ =
+          app_.loop().add_timer(std::chrono::milliseconds(500), [this] { run_step(0); });
+      return true;
+    };
+  }
+
+  void plan() {
+    const int per_round = std::max(1, opt_.n_small / opt_.rounds);
+    const int ws = opt_.warmup_small;
+    for (int r = 0; r < opt_.rounds; ++r) {
+      for (const char* name : {"invoke", "webkit"})
+        for (const char* world : {"page", "preload"})
+          steps_.push_back({world, name, per_round, ws});
+      for (const char* name : {"sendSync", "push", "now"})
+        for (const char* world : {"page", "preload"})
+          steps_.push_back({world, name, per_round, ws});
+      steps_.push_back({"page", "bridge", per_round, ws});
+      steps_.push_back({"page", "bridge_num", per_round, ws});
+      steps_.push_back({"page", "bridge_async", per_round, ws});
+      // Where the small round trips' time goes (main answers with its clock).
+      for (const char* name :
+           {"invoke_send", "invoke_up", "invoke_down", "sendSync_up", "sendSync_down"})
+        for (const char* world : {"page", "preload"})
+          steps_.push_back({world, name, per_round, ws});
+    }
+
+    // No WebKit baseline for 1 MiB: its reply handler turns a Uint8Array
+    // into a plain object (keys "0".."1048575"), so it cannot echo one.
+    for (const char* world : {"page", "preload"})
+      steps_.push_back({world, "invoke_1mib", opt_.n_1mib, opt_.warmup_1mib});
+    for (const char* name : {"invoke_1mib_send", "invoke_1mib_up", "invoke_1mib_down"})
+      steps_.push_back({"preload", name, opt_.n_1mib, opt_.warmup_1mib});
+    steps_.push_back({"page", "bridge_1mib", opt_.n_1mib, opt_.warmup_1mib});
+    // WebKit's 10k-object echo takes about a second: fewer of them.
+    const int n_webkit_10k = std::max(1, opt_.n_10k / 5),
+              w_webkit_10k = std::max(1, opt_.warmup_10k / 2);
+    for (const char* world : {"page", "preload"}) {
+      steps_.push_back({world, "invoke_10k", opt_.n_10k, opt_.warmup_10k});
+      steps_.push_back({world, "webkit_10k", n_webkit_10k, w_webkit_10k});
+    }
+    steps_.push_back({"page", "bridge_10k", opt_.n_10k, opt_.warmup_10k});
+    steps_.push_back({"preload", "encode_small", opt_.n_small, ws});
+    steps_.push_back({"preload", "decode_small", opt_.n_small, ws});
+    steps_.push_back({"preload", "encode_1mib", opt_.n_1mib, opt_.warmup_1mib});
+    steps_.push_back({"preload", "decode_1mib", opt_.n_1mib, opt_.warmup_1mib});
+    steps_.push_back({"preload", "encode_10k", opt_.n_10k, opt_.warmup_10k});
+    steps_.push_back({"preload", "decode_10k", opt_.n_10k, opt_.warmup_10k});
+    steps_.push_back({"preload", "keep", 0, 0});
+    if (!opt_.only.empty())
+      std::erase_if(steps_, [this](const Step& s) {
+        return opt_.only.find("," + s.world + "." + s.name + ",") == std::string::npos;
+      });
+  }
+
+  void run_step(std::size_t i) {
+    if (i == steps_.size()) {
+      finish_ipc();
+      return;
+    }
+    const Step& s = steps_[i];
+    const double web_cpu0 = webbench::cpu_us(web_pid_), main_cpu0 = webbench::cpu_us(::getpid());
+    auto done = [this, i, web_cpu0, main_cpu0](std::string text) {
+      // CPU per iteration (warm-up included: the same work) in both processes.
+      const Step& step = steps_[i];
+      if (step.n + step.warmup > 0) {
+        auto& c = cpu_[step.world + "." + step.name];
+        c.web_us += webbench::cpu_us(web_pid_) - web_cpu0;
+        c.main_us += webbench::cpu_us(::getpid()) - main_cpu0;
+        c.iterations += step.n + step.warmup;
+      }
+      record(steps_[i], text);
+      app_.loop().post([this, i] { run_step(i + 1); });
+    };
+    auto& contents = wins_[0]->win->web_contents();
+    if (s.world == "preload") {
+      pending_step_ = i;
+      pending_ = std::move(done);
+      if (!contents->send("run", static_cast<double>(i), s.name, s.n, s.warmup))
+        die("the page is gone");
+    } else {
+      std::string code = "runCase(" + json_quote(s.name) + ", " + std::to_string(s.n) + ", " +
+                         std::to_string(s.warmup) + ")";
+      contents->execute_javascript(code).then(
+          [done = std::move(done)](valence::Result<Value> r) mutable {
+            if (!r)
+              done("executeJavaScript failed: " + r.error().message);
+            else if (!r->is_string())
+              done("runCase returned no string");
+            else
+              done(r->get_string());
+          });
+    }
+  }
+
+  void record(const Step& s, const std::string& text) {
+    std::string key = s.world + "." + s.name;
+    std::vector<double> xs;
+    std::string error;
+    if (!parse_samples(text, xs, error)) {
+      std::fprintf(stderr, "web_bench: %s failed: %s\n", key.c_str(), error.c_str());
+      errors_[key] = error;
+      ok_ = false;
+      return;
+    }
+    auto& all = samples_[key];
+    all.insert(all.end(), xs.begin(), xs.end());
+  }
+
+  // Main's C++ codec on what the page sent ('echo-keep'): decoding the
+  // request (the arguments array) and encoding the reply (the value).
+  std::string main_codec_json() {
+    bench::Json j;
+    valence::codec::EncodeOptions eo;
+    eo.form = valence::codec::Form::kValence;
+    valence::codec::DecodeOptions dopt;
+    dopt.form = valence::codec::Form::kValence;
+    for (const auto& [label, value] : kept_) {
+      std::vector<Value> args;
+      args.push_back(Value(label));
+      args.push_back(value.clone());
+      Value request(valence::Array(std::move(args)));
+      auto bytes = valence::codec::encode(request, eo);
+      if (!bytes) continue;
+      int reps = label == "small" ? 5000 : label == "1mib" ? 200 : 50;
+      std::vector<double> dec, enc;
+      for (int r = 0; r < reps + reps / 10; ++r) {
+        auto t0 = bench::Clock::now();
+        auto v = valence::codec::decode(*bytes, dopt);
+        auto t1 = bench::Clock::now();
+        auto out = valence::codec::encode(value, eo);
+        auto t2 = bench::Clock::now();
+        if (!v || !out) break;
+        if (r >= reps / 10) {
+          dec.push_back(bench::us_between(t0, t1));
+          enc.push_back(bench::us_between(t1, t2));
+        }
+      }
+      j.integer(label + "_request_bytes", static_cast<long long>(bytes->size()));
+      j.num(label + "_decode_median_us", bench::compute_stats(dec).median);
+      j.num(label + "_encode_median_us", bench::compute_stats(enc).median);
+    }
+    return j.text();
+  }
+
+  void finish_ipc() {
+    bench::Json results;
+    for (const auto& [key, xs] : samples_) {
+      bench::Json s;
+      s.stats("", bench::compute_stats(xs));
+      if (auto c = cpu_.find(key); c != cpu_.end() && c->second.iterations > 0) {
+        s.num("web_cpu_us_per_iteration", c->second.web_us / c->second.iterations);
+        s.num("main_cpu_us_per_iteration", c->second.main_us / c->second.iterations);
+      }
+      results.raw(key, s.text());
+    }
+    bench::Json errors;
+    for (const auto& [key, e] : errors_) errors.str(key, e);
+    bench::Json out;
+    out.str("case", "ipc")
+        .str("pin", opt_.pin)
+        .integer("main_pid", ::getpid())
+        .str("main_cpus_at_start", main_cpus_before_)
+        .str("main_cpus_at_end", webbench::thread_cpus(::getpid()))
+        .integer("web_pid", web_pid_)
+        .integer("web_threads", webbench::thread_count(web_pid_))
+        .integer("web_threads_pinned", pinned_threads_)
+        .str("web_cpus_before_pinning", web_cpus_before_)
+        .str("web_cpus_at_end", webbench::thread_cpus(web_pid_))
+        .integer("rounds", opt_.rounds)
+        .raw("results", results.text())
+        .raw("main_codec", main_codec_json())
+        .raw("errors", errors.text())
+        .boolean("ok", ok_);
+    std::printf("%s\n", out.text().c_str());
+    std::fflush(stdout);
+    app_.quit();
+  }
+
+  // ---- startup -----------------------------------------------------------------
+
+  void startup_next() {
+    if (static_cast<int>(wins_.size()) == opt_.windows) {
+      bench::Json out;
+      std::string hello = "[", preload = "[", load = "[", pids = "[";
+      for (std::size_t i = 0; i < wins_.size(); ++i) {
+        const Win& w = *wins_[i];
+        auto ms = [](double v) {
+          char b[32];
+          std::snprintf(b, sizeof b, "%.2f", v / 1000);
+          return std::string(b);
+        };
+        const char* sep = i ? ", " : "";
+        hello += sep + ms(w.t_hello - w.t_create);
+        preload += sep + ms(w.t_preload - w.t_create);
+        load += sep + ms(w.t_load - w.t_create);
+        pids += sep + std::to_string(w.pid);
+      }
+      out.str("case", "startup")
+          .str("main_cpus", webbench::thread_cpus(::getpid()))
+          .raw("hello_ms", hello + "]")
+          .raw("preload_start_ms", preload + "]")
+          .raw("did_finish_load_ms", load + "]")
+          .raw("web_pids", pids + "]")
+          .boolean("ok", ok_);
+      std::printf("%s\n", out.text().c_str());
+      std::fflush(stdout);
+      app_.quit();
+      return;
+    }
+    wins_.push_back(std::make_unique<Win>());
+    Win* w = wins_.back().get();
+    on_progress_ = [this, w] {
+      if (!ready(*w) || !w->win) return false;
+      w->win->destroy();
+      w->win.reset();
+      settle_timer_ = app_.loop().add_timer(std::chrono::milliseconds(opt_.settle_ms),
+                                            [this] { startup_next(); });
+      return true;
+    };
+    open_window(*w);
+  }
+
+  // ---- memory ------------------------------------------------------------------
+
+  std::string snapshot() {
+    bench::Json j;
+    j.integer("main_rss_kib", bench::rss_kib());
+    std::string list = "[";
+    long pss = 0, rss = 0, uss = 0;
+    auto webs = webbench::descendants_named(::getpid(), "WebKitWebProcess");
+    for (std::size_t i = 0; i < webs.size(); ++i) {
+      auto m = webbench::proc_memory(webs[i]);
+      pss += m.pss_kib;
+      rss += m.rss_kib;
+      uss += m.uss_kib;
+      bench::Json p;
+      p.integer("pid", webs[i])
+          .integer("pss_kib", m.pss_kib)
+          .integer("rss_kib", m.rss_kib)
+          .integer("uss_kib", m.uss_kib)
+          .integer("swap_kib", m.swap_kib);
+      list += (i ? ", " : "") + p.text();
+    }
+    j.integer("web_count", static_cast<long long>(webs.size()))
+        .integer("web_pss_kib", pss)
+        .integer("web_rss_kib", rss)
+        .integer("web_uss_kib", uss)
+        .raw("web", list + "]");
+    long net_pss = 0, net_rss = 0;
+    for (int pid : webbench::descendants_named(::getpid(), "WebKitNetworkProcess")) {
+      auto m = webbench::proc_memory(pid);
+      net_pss += m.pss_kib;
+      net_rss += m.rss_kib;
+    }
+    j.integer("network_pss_kib", net_pss).integer("network_rss_kib", net_rss);
+    return j.text();
+  }
+
+  void start_memory() {
+    wins_.push_back(std::make_unique<Win>());
+    open_window(*wins_[0]);
+    on_progress_ = [this] {
+      if (!ready(*wins_[0])) return false;
+      settle_timer_ = app_.loop().add_timer(std::chrono::milliseconds(opt_.settle_ms), [this] {
+        first_ = snapshot();
+        for (int i = 0; i < opt_.windows; ++i) {
+          wins_.push_back(std::make_unique<Win>());
+          open_window(*wins_.back());
+        }
+        on_progress_ = [this] {
+          for (const auto& w : wins_)
+            if (!ready(*w)) return false;
+          settle_timer_ = app_.loop().add_timer(std::chrono::milliseconds(opt_.settle_ms), [this] {
+            bench::Json out;
+            out.str("case", "memory")
+                .str("program", "valence")
+                .integer("windows_added", opt_.windows)
+                .integer("settle_ms", opt_.settle_ms)
+                .raw("one_window", first_)
+                .raw("after", snapshot())
+                .boolean("ok", ok_);
+            std::printf("%s\n", out.text().c_str());
+            std::fflush(stdout);
+            app_.quit();
+          });
+          return true;
+        };
+      });
+      return true;
+    };
+  }
+
+  App& app_;
+  Options opt_;
+  std::string page_, preload_;
+  std::vector<std::unique_ptr<Win>> wins_;
+  valence::UniqueFunction<bool()> on_progress_;
+  valence::Timer watchdog_, settle_timer_;
+  bool started_ = false;
+  bool ok_ = true;
+  int web_pid_ = 0;
+  int pinned_threads_ = 0;
+  std::string web_cpus_before_, main_cpus_before_;
+  std::vector<Step> steps_;
+  std::size_t pending_step_ = 0;
+  valence::UniqueFunction<void(std::string)> pending_;
+  std::map<std::string, std::vector<double>> samples_;
+  struct Cpu {
+    double web_us = 0, main_us = 0;
+    double iterations = 0;
+  };
+  std::map<std::string, Cpu> cpu_;
+  std::map<std::string, std::string> errors_;
+  std::map<std::string, Value> kept_;
+  std::string first_;
+};
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  Options options = parse(argc, argv);
+  ::setenv("NO_AT_BRIDGE", "1", 0);
+  int app_argc = 1;
+  char** app_argv = argv;
+  valence::AppOptions app_options;
+  app_options.test_hooks = true;  // __valenceTest.now() in the preload
+  App app(app_argc, app_argv, app_options);
+  Bench bench(app, options);
+  app.when_ready([&] { bench.start(); });
+  return app.run();
+}
