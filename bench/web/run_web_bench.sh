@@ -91,12 +91,10 @@ for pin in "${pins[@]}"; do
   run "ipc_$pin" taskset -c 0 "$bin/web_bench" --case ipc --pin "$pin" --rounds "$rounds" \
     --n-small "$n_small" --warmup-small "$warmup_small" --n-1mib "$n_1mib" \
     --warmup-1mib "$warmup_1mib" --n-10k "$n_10k" --warmup-10k "$warmup_10k"
-  # Diagnostic: the 1 MiB echoes again with glibc told to keep freed memory
-  # (no trimming, no mmap for big blocks; the web process inherits the
-  # environment), which separates page-fault churn from the rest. Not a
-  # library setting.
-  run "ipc_${pin}_tuned" env \
-    GLIBC_TUNABLES=glibc.malloc.mmap_threshold=67108864:glibc.malloc.trim_threshold=1073741824 \
+  # Comparison: the 1 MiB echoes again without AppOptions::tune_malloc
+  # (glibc's defaults: big blocks mmapped and unmapped, the heap trimmed),
+  # which shows what the page-fault churn costs.
+  run "ipc_${pin}_tuned" env VALENCE_MALLOC_TUNING=0 \
     taskset -c 0 "$bin/web_bench" --case ipc --pin "$pin" --n-1mib "$n_1mib" --warmup-1mib "$warmup_1mib" \
     --only page.invoke_1mib,preload.invoke_1mib,preload.invoke_1mib_send,preload.invoke_1mib_up,preload.invoke_1mib_down
 done
@@ -278,7 +276,7 @@ def breakdown_table():
         cells += [ms(rt(p, "page.invoke_1mib")),
                   f"{ms(rt(p, 'preload.invoke_1mib'))} (in `invoke()` {ms(rt(p, 'preload.invoke_1mib_send'))}, "
                   f"up {ms(rt(p, 'preload.invoke_1mib_up'))}, down {ms(rt(p, 'preload.invoke_1mib_down'))})"]
-    rows.append("| 1 MiB invoke echo, glibc told to keep freed memory ³ | " + " | ".join(cells) + " |")
+    rows.append("| 1 MiB invoke echo, without the malloc tuning ³ | " + " | ".join(cells) + " |")
     row("bridge alone: call with a number, returned", "bridge_num", worlds=("page",))
     row("bridge alone: call with `{seq, text}`, returned", "bridge", worlds=("page",))
     row("bridge alone: the same through a Promise", "bridge_async", worlds=("page",))
@@ -453,12 +451,12 @@ for pin in IPC:
                      f"until main's handler runs, {ms(r(pin, 'preload.invoke_1mib_down'))} from the handler until the caller "
                      f"resumes (the JS codec's encode and the native send are in the first part; main's C++ codec takes "
                      f"{ms((IPC[pin].get('main_codec', {}).get('1mib_decode_median_us') or 0) + (IPC[pin].get('main_codec', {}).get('1mib_encode_median_us') or 0))}, "
-                     f"the page's bridge {ms(r(pin, 'page.bridge_1mib'))} for the copy in and back). With glibc told to keep "
-                     f"freed memory ³ the page's echo takes {ms(rt(pin, 'page.invoke_1mib'))} and the preload's "
-                     f"{ms(rt(pin, 'preload.invoke_1mib'))}: most of the time is page faults on freshly allocated multi-MiB "
-                     f"buffers in both processes (`perf` of either process during this loop: page faults, `memmove` and "
-                     f"`memset` into new pages, `brk` trimming, over 40% of the samples), as in the native IPC's large "
-                     f"echo above.")
+                     f"the page's bridge {ms(r(pin, 'page.bridge_1mib'))} for the copy in and back). Without the malloc "
+                     f"tuning ³ the page's echo takes {ms(rt(pin, 'page.invoke_1mib'))} and the preload's "
+                     f"{ms(rt(pin, 'preload.invoke_1mib'))}: glibc then unmaps each freed multi-MiB buffer and the next "
+                     f"message faults it in again, in both processes (`perf` of either process during that loop: page "
+                     f"faults, `memmove` and `memset` into new pages, `brk` trimming, over 40% of the samples), as in "
+                     f"the native IPC's large echo above.")
     objs, pobjs = r(pin, "page.invoke_10k"), r(pin, "preload.invoke_10k")
     if None not in (objs, pobjs):
         mc = IPC[pin].get("main_codec", {})
@@ -516,7 +514,7 @@ def target_cell(pin, key):
     if key == "sendSync":
         return f"{ok}: {us(r(pin, 'page.sendSync'))} (preload world: {us(r(pin, 'preload.sendSync'))})"
     return (f"{ok}: {ms(r(pin, 'page.invoke_1mib'))} (preload world: {ms(r(pin, 'preload.invoke_1mib'))}; "
-            f"with glibc keeping freed memory ³: {ms(rt(pin, 'page.invoke_1mib'))})")
+            f"without the malloc tuning ³: {ms(rt(pin, 'page.invoke_1mib'))})")
 
 
 for label, key in (("page invoke ≤ 60 µs and ≤ ½ WebKit's reply handler (medians)", "invoke"),
@@ -545,10 +543,10 @@ out += ["² WebKit's reply handler cannot echo a `Uint8Array`: the value reaches
         "(warm-up included), divided by their number. On one CPU the two add up to the mean round trip (the "
         "mean carries the tail; the median is lower); across CPUs they overlap, and a round trip also waits for "
         "wake-ups.", "",
-        "³ A diagnostic, not a library setting: the same 1 MiB cases in a separate run with "
-        "`GLIBC_TUNABLES=glibc.malloc.mmap_threshold=67108864:glibc.malloc.trim_threshold=1073741824` "
-        "(inherited by the web process), so that freed buffers are reused instead of being returned to the "
-        "kernel and faulted in again.", "",
+        "³ The same 1 MiB cases in a separate run with `VALENCE_MALLOC_TUNING=0`: glibc's defaults instead of "
+        "`AppOptions::tune_malloc` (on by default: `M_MMAP_THRESHOLD` 32 MiB and `M_TRIM_THRESHOLD` 128 MiB in main "
+        "and in the web processes, so freed message buffers are reused instead of being returned to the kernel "
+        "and faulted in again).", "",
         "**Startup** (window creation → first IPC message: from just before `BrowserWindow::create` — for the bare "
         f"program, before the `WebKitWebView` is made — to the message arriving in main; {startup_procs} fresh "
         f"processes per program and pinning, {startup_windows} windows each, one after another, each closed before "

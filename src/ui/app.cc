@@ -1,6 +1,7 @@
 #include "valence/ui/app.h"
 
 #include <gtk/gtk.h>
+#include <malloc.h>
 #include <stdlib.h>
 #include <unistd.h>
 
@@ -69,11 +70,18 @@ void on_initialize_web_extensions(WebKitWebContext* context, gpointer data) {
   g_variant_builder_add(&builder, "{sv}", "config",
                         g_variant_new_string(impl->config_json.c_str()));
   g_variant_builder_add(&builder, "{sv}", "hooks", g_variant_new_boolean(impl->options.test_hooks));
+  g_variant_builder_add(&builder, "{sv}", "malloc",
+                        g_variant_new_boolean(impl->options.tune_malloc));
   webkit_web_context_set_web_extensions_initialization_user_data(context,
                                                                  g_variant_builder_end(&builder));
 }
 
 }  // namespace
+
+void tune_malloc() {
+  ::mallopt(M_MMAP_THRESHOLD, 32 << 20);
+  ::mallopt(M_TRIM_THRESHOLD, 128 << 20);
+}
 
 WebKitWebContext* App::Impl::web_context() {
   if (context) return context;
@@ -165,6 +173,9 @@ App::App(int& argc, char**& argv, AppOptions options) : impl_(std::make_unique<I
   if (env_flag("VALENCE_DISABLE_SANDBOX")) options.sandbox = false;
   if (env_flag("VALENCE_TEST_HOOKS")) options.test_hooks = true;
   if (env_flag("VALENCE_CONSOLE")) options.console_to_stdout = true;
+  if (const char* v = std::getenv("VALENCE_MALLOC_TUNING"); v && std::string(v) == "0")
+    options.tune_malloc = false;
+  if (options.tune_malloc) tune_malloc();
   impl_->options = options;
   impl_->loop = create_glib_loop();
   impl_->main = std::make_unique<MainProcess>(*impl_->loop);

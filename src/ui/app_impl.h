@@ -40,6 +40,9 @@ struct App::Impl {
   void window_closed(int id);
 };
 
+// glibc keeps freed memory for reuse (AppOptions::tune_malloc).
+void tune_malloc();
+
 // The JS value WebKit returned (UI process) as a Value. Errors name the path.
 Result<Value> value_from_jsc(JSCValue* value);
 

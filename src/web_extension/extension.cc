@@ -14,6 +14,7 @@
 // rule for JSC and WebKit calls); PageLinks run on GLib's default context.
 #include <webkit2/webkit-web-extension.h>
 
+#include <malloc.h>
 #include <time.h>
 
 #include <cstdio>
@@ -431,6 +432,13 @@ extern "C" G_MODULE_EXPORT void webkit_web_extension_initialize_with_user_data(
   if (g_variant_dict_lookup(&dict, "config", "&s", &s)) ext->config_json = s;
   gboolean hooks = FALSE;
   if (g_variant_dict_lookup(&dict, "hooks", "b", &hooks)) ext->hooks = hooks;
+  gboolean tune = FALSE;
+  if (g_variant_dict_lookup(&dict, "malloc", "b", &tune) && tune) {
+    // As in main (AppOptions::tune_malloc): message buffers are recycled,
+    // not unmapped and faulted in again for every large message.
+    ::mallopt(M_MMAP_THRESHOLD, 32 << 20);
+    ::mallopt(M_TRIM_THRESHOLD, 128 << 20);
+  }
   g_variant_dict_clear(&dict);
   if (ext->config_json.empty() || ext->config_json[0] != '{') ext->config_json = "{}";
   // Created here, not later: a world created after initialization is a

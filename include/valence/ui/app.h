@@ -39,6 +39,13 @@ struct AppOptions {
   // Pages' console messages (console.log, errors) on stdout, as
   // "file:line:col: CONSOLE JS LOG ...". Also on with VALENCE_CONSOLE=1.
   bool console_to_stdout = false;
+  // Let glibc keep freed memory for reuse (M_MMAP_THRESHOLD 32 MiB,
+  // M_TRIM_THRESHOLD 128 MiB) in main and in the web processes: IPC buffers
+  // of up to tens of MiB are then recycled instead of being unmapped and
+  // faulted in again on every message (a 1 MiB echo gets ~4x faster; see
+  // docs/benchmarks.md). The cost: up to 128 MiB of freed memory may stay
+  // mapped. VALENCE_MALLOC_TUNING=0 also turns it off.
+  bool tune_malloc = true;
 };
 
 class App {

@@ -71,7 +71,8 @@ inline constexpr std::uint8_t kMaxReplyStatus = 3;
 //   "socket" s     the socket's path
 //   "token"  s     this web process's token
 //   "hooks"  b     expose test hooks (a real GC) to preload scripts
-//   "versions" a{ss}  process.versions for preload scripts
+//   "malloc" b     tune glibc's malloc as main does (AppOptions::tune_malloc)
+//   "config" s     JSON for the preload runtime: {"versions": {...}} (process.versions)
 // For each page (WebKitWebPage) the extension connects, before any script of
 // the page runs, and sends kHello {channel: token, body: {nonce}} with a fresh
 // 32-hex-digit nonce; main checks the token and SO_PEERCRED (same uid). The

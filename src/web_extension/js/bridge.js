@@ -218,6 +218,51 @@
       return out;
     }
 
+    const NOT_SPECIAL = { __proto__: null };
+
+    // Dates, RegExps, Maps, Sets, ArrayBuffers and Errors; NOT_SPECIAL else.
+    function copySpecial(value, proto, from, to, memo, depth, freeze) {
+      let out;
+      const isBuffer = proto === from.ArrayBufferPrototype ? brand(ArrayBufferByteLength, value)
+                     : proto === from.DatePrototype || proto === from.RegExpPrototype ||
+                       proto === from.MapPrototype || proto === from.SetPrototype ? false
+                     : brand(ArrayBufferByteLength, value);
+      if (isBuffer) return copyBuffer(value, to, memo);
+      const known = proto === from.DatePrototype || proto === from.RegExpPrototype ||
+                    proto === from.MapPrototype || proto === from.SetPrototype;
+      if ((!known || proto === from.DatePrototype) && brand(DateGetTime, value)) {
+        out = new to.Date(ReflectApply(DateGetTime, value, []));
+        ReflectApply(MapSet, memo, [value, out]);
+        return out;
+      }
+      if ((!known || proto === from.RegExpPrototype) && brand(RegExpSource, value)) {
+        out = new to.RegExp(ReflectApply(RegExpSource, value, []), ReflectApply(RegExpFlags, value, []));
+        ReflectApply(MapSet, memo, [value, out]);
+        return out;
+      }
+      if ((!known || proto === from.MapPrototype) && brand(MapSize, value)) {
+        out = new to.Map();
+        ReflectApply(MapSet, memo, [value, out]);
+        const entries = [];
+        ReflectApply(MapForEach, value, [(v, k) => { entries[entries.length] = [k, v]; }]);
+        for (const [k, v] of entries)
+          ReflectApply(MapSet, out, [copy(k, from, to, memo, depth + 1, freeze),
+                                     copy(v, from, to, memo, depth + 1, freeze)]);
+        return out;
+      }
+      if ((!known || proto === from.SetPrototype) && brand(SetSize, value)) {
+        out = new to.Set();
+        ReflectApply(MapSet, memo, [value, out]);
+        const items = [];
+        ReflectApply(SetForEach, value, [(v) => { items[items.length] = v; }]);
+        for (const v of items) ReflectApply(SetAdd, out, [copy(v, from, to, memo, depth + 1, freeze)]);
+        return out;
+      }
+      if (ReflectApply(ObjectProtoToString, value, []) === '[object Error]')
+        return copyError(value, from, to, memo, depth);
+      return NOT_SPECIAL;
+    }
+
     function copyObject(value, from, to, memo, depth, freeze) {
       let out;
       if (typeof value === 'function') {
@@ -255,37 +300,13 @@
         ReflectApply(MapSet, memo, [value, out]);
         return out;
       }
-      if (brand(ArrayBufferByteLength, value)) return copyBuffer(value, to, memo);
-      if (brand(DateGetTime, value)) {
-        out = new to.Date(ReflectApply(DateGetTime, value, []));
-        ReflectApply(MapSet, memo, [value, out]);
-        return out;
-      }
-      if (brand(RegExpSource, value)) {
-        out = new to.RegExp(ReflectApply(RegExpSource, value, []), ReflectApply(RegExpFlags, value, []));
-        ReflectApply(MapSet, memo, [value, out]);
-        return out;
-      }
-      if (brand(MapSize, value)) {
-        out = new to.Map();
-        ReflectApply(MapSet, memo, [value, out]);
-        const entries = [];
-        ReflectApply(MapForEach, value, [(v, k) => { entries[entries.length] = [k, v]; }]);
-        for (const [k, v] of entries)
-          ReflectApply(MapSet, out, [copy(k, from, to, memo, depth + 1, freeze),
-                                     copy(v, from, to, memo, depth + 1, freeze)]);
-        return out;
-      }
-      if (brand(SetSize, value)) {
-        out = new to.Set();
-        ReflectApply(MapSet, memo, [value, out]);
-        const items = [];
-        ReflectApply(SetForEach, value, [(v) => { items[items.length] = v; }]);
-        for (const v of items) ReflectApply(SetAdd, out, [copy(v, from, to, memo, depth + 1, freeze)]);
-        return out;
-      }
-      if (ReflectApply(ObjectProtoToString, value, []) === '[object Error]') {
-        return copyError(value, from, to, memo, depth);
+      // Plain objects (by far the most common) skip the brand checks; other
+      // built-ins are tried by their prototype first, then by brand (a
+      // built-in whose prototype was replaced, a subclass instance).
+      const proto = ObjectGetPrototypeOf(value);
+      if (proto !== from.ObjectPrototype && proto !== null) {
+        const special = copySpecial(value, proto, from, to, memo, depth, freeze);
+        if (special !== NOT_SPECIAL) return special;
       }
       // Any other object: its own enumerable string-keyed properties.
       out = new to.Object();

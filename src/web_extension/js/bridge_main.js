@@ -23,6 +23,14 @@
     global: G,
     Object: G.Object,
     ObjectPrototype: G.Object.prototype,
+    // The prototypes of the cloneable built-ins: a value whose prototype is
+    // one of these is checked for that type alone (a failed brand check
+    // throws, and throwing costs about a microsecond in JavaScriptCore).
+    DatePrototype: G.Date.prototype,
+    RegExpPrototype: G.RegExp.prototype,
+    MapPrototype: G.Map.prototype,
+    SetPrototype: G.Set.prototype,
+    ArrayBufferPrototype: G.ArrayBuffer.prototype,
     Array: G.Array,
     Map: G.Map,
     Set: G.Set,
