@@ -491,9 +491,11 @@ notes.append("**Profile** (taken by hand with `perf record -e cpu-clock` on 2026
              "GLib/GObject (the web process's main-loop iteration over WebKit's sources, the `JSCValue` wrappers), "
              "2.6% in WebKit and 1.6% in valence's extension. Main: 67% kernel, 15% GLib (GTK's main context), 7% "
              "valence. The same profile during the page's small-invoke loop: JavaScriptCore's runtime 38%, JIT code "
-             "6%, kernel 34%, GLib/GObject 14% (the bridge's work is JavaScriptCore's). So the small round trip is bounded by two process hops through two GLib main loops on this "
-             "VM, not by the codec; from the page, the contextBridge's copies come on top (a number in and out costs "
-             "1 µs, a two-field object about 5 µs each way, and 10k objects hundreds of ms, far more than the codec).")
+             "6%, kernel 34%, GLib/GObject 14% (the bridge's work is JavaScriptCore's). That page profile predates "
+             "the bridge's fast path for plain objects: its failed brand checks each threw an exception, about 1 µs "
+             "apiece, so a two-field object then cost about 5 µs each way (now ~1 µs: see 'bridge alone' above). "
+             "So the small round trip is bounded by two process hops through two GLib main loops on this VM, not "
+             "by the codec or the bridge.")
 v, b = M["web_bench"], M["web_bench_bare"]
 if v["pss"] is not None and b["pss"] is not None:
     notes.append(f"**Memory.** {memory_windows} windows added to a first one, {memory_reps} runs of each program "
