@@ -11,7 +11,7 @@ build=$(cd "$1" && pwd)
 shots=$2
 mkdir -p "$shots"
 shots=$(cd "$shots" && pwd)
-export NO_AT_BRIDGE=1 VALENCE_IPC_TRACE=1 VALENCE_CONSOLE=1
+export NO_AT_BRIDGE=1 GSETTINGS_BACKEND=memory VALENCE_IPC_TRACE=1 VALENCE_CONSOLE=1
 failures=0
 pids=()
 cleanup() { for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done; }

@@ -259,6 +259,15 @@ std::vector<std::shared_ptr<BrowserWindow>> App::windows() const {
   return out;
 }
 
+std::string App::name() const {
+  const char* n = g_get_application_name();
+  return n ? n : "valence";
+}
+
+void App::set_name(const std::string& name) {
+  g_set_application_name(name.c_str());
+}
+
 std::string App::resource_path(const std::string& name) {
   namespace fs = std::filesystem;
   std::error_code ec;

@@ -12,6 +12,7 @@
 #include "valence/base/unique_fd.h"
 #include "valence/ui/app.h"
 #include "valence/ui/browser_window.h"
+#include "valence/ui/menu.h"
 
 namespace valence {
 
@@ -27,6 +28,7 @@ struct App::Impl {
   FdWatch listener_watch;
   std::string config_json;                                // what preload scripts see (versions)
   std::map<int, std::shared_ptr<BrowserWindow>> windows;  // open windows, by id
+  std::shared_ptr<Menu> application_menu;
   int next_window_id = 1;
   bool running = false;
   bool ready = false;

@@ -8,33 +8,9 @@
 
 #include "ipc/common/protocol.h"
 #include "ui/app_impl.h"
+#include "ui/window_impl.h"
 
 namespace valence {
-
-struct BrowserWindow::Impl final : WebContents::Page {
-  BrowserWindow* owner = nullptr;
-  App* app = nullptr;
-  GtkWidget* window = nullptr;
-  WebKitWebView* view = nullptr;
-  bool destroyed = false;
-  bool ready_to_show_fired = false;
-  bool show_on_create = true;
-  std::vector<UniqueFunction<void()>> on_closed;
-  std::vector<UniqueFunction<void()>> on_ready_to_show;
-  std::vector<UniqueFunction<bool(const std::string&)>> on_title;
-
-  void terminate() override {
-    if (view) webkit_web_view_terminate_web_process(view);
-  }
-  Future<Value> execute_javascript(std::string code) override;
-
-  static void on_destroy(GtkWidget*, gpointer data);
-  static gboolean on_user_message(WebKitWebView*, WebKitUserMessage* message, gpointer data);
-  static void on_load_changed(WebKitWebView*, WebKitLoadEvent event, gpointer data);
-  static void on_title_changed(GObject*, GParamSpec*, gpointer data);
-  static void on_process_terminated(WebKitWebView*, WebKitWebProcessTerminationReason reason,
-                                    gpointer data);
-};
 
 namespace {
 
@@ -48,12 +24,26 @@ Result<std::string> read_file(const std::string& path) {
 
 }  // namespace
 
+void BrowserWindow::Impl::toggle_dev_tools() {
+  if (!view) return;
+  WebKitWebInspector* inspector = webkit_web_view_get_inspector(view);
+  if (inspector_open)
+    webkit_web_inspector_close(inspector);
+  else
+    webkit_web_inspector_show(inspector);
+  inspector_open = !inspector_open;
+}
+
 void BrowserWindow::Impl::on_destroy(GtkWidget*, gpointer data) {
   auto* impl = static_cast<Impl*>(data);
   if (impl->destroyed) return;
   impl->destroyed = true;
   impl->window = nullptr;
   impl->view = nullptr;
+  impl->box = nullptr;
+  impl->menubar = nullptr;
+  if (impl->accel) g_object_unref(impl->accel);
+  impl->accel = nullptr;
   BrowserWindow* owner = impl->owner;
   auto self = owner->shared_from_this();  // the App drops its reference below
   owner->contents_->set_page(nullptr);
@@ -164,13 +154,19 @@ Result<std::shared_ptr<BrowserWindow>> BrowserWindow::create(App& app,
   // The renderer runtime is installed per document; a page restored from the
   // back/forward cache would come back without it.
   webkit_settings_set_enable_page_cache(settings, FALSE);
+  // Electron's webContents.openDevTools(): WebKit's inspector.
+  webkit_settings_set_enable_developer_extras(settings, TRUE);
   webkit_settings_set_enable_write_console_messages_to_stdout(
       settings, app_impl.options.console_to_stdout ? TRUE : FALSE);
 
   impl.window = gtk_window_new(GTK_WINDOW_TOPLEVEL);
   gtk_window_set_title(GTK_WINDOW(impl.window), options.title.c_str());
   gtk_window_set_default_size(GTK_WINDOW(impl.window), options.width, options.height);
-  gtk_container_add(GTK_CONTAINER(impl.window), GTK_WIDGET(impl.view));
+  impl.box = gtk_box_new(GTK_ORIENTATION_VERTICAL, 0);
+  gtk_container_add(GTK_CONTAINER(impl.window), impl.box);
+  gtk_box_pack_end(GTK_BOX(impl.box), GTK_WIDGET(impl.view), TRUE, TRUE, 0);
+  gtk_widget_show(impl.box);
+  if (auto menu = app_impl.application_menu) impl.set_menu(menu);
   g_signal_connect(impl.window, "destroy", G_CALLBACK(Impl::on_destroy), &impl);
   g_signal_connect(impl.view, "user-message-received", G_CALLBACK(Impl::on_user_message), &impl);
   g_signal_connect(impl.view, "load-changed", G_CALLBACK(Impl::on_load_changed), &impl);

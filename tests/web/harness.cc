@@ -32,6 +32,7 @@ App& test_app() {
     static char* argv_storage[] = {arg0, nullptr};
     static char** argv = argv_storage;
     ::setenv("NO_AT_BRIDGE", "1", 0);
+    ::setenv("GSETTINGS_BACKEND", "memory", 0);  // no dconf (no session bus on Xvfb)
     AppOptions options;
     options.test_hooks = true;
     options.console_to_stdout = true;      // page errors in the test log

@@ -47,26 +47,27 @@ TEST_F(JsConformanceTest, AllVectorsInTheWebProcess) {
       hex.push_back("0123456789abcdef"[b >> 4]);
       hex.push_back("0123456789abcdef"[b & 15]);
     }
-    r = eval_preload(win, "{ const c = " + slurp(p) + "; const h = '" + hex +
-                              "'; const bytes = new Uint8Array(h.length / 2);"
-                              " for (let i = 0; i < bytes.length; i++)"
-                              " bytes[i] = parseInt(h.substr(2 * i, 2), 16);"
-                              " const buffer = JSON.stringify(c.value).includes('\"view\":\"Buffer\"');"
-                              " cases.push({ name: c.name, canonical: c.canonical, bytes,"
-                              " value: runner.modelToValue(c.value),"
-                              // A page has no Node Buffer: those values are
-                              // Uint8Arrays here, so only their decoding is checked.
-                              " skipEncode: buffer ? 'no Node Buffer in a page' : undefined });"
-                              " 1 }");
+    r = eval_preload(win,
+                     "{ const c = " + slurp(p) + "; const h = '" + hex +
+                         "'; const bytes = new Uint8Array(h.length / 2);"
+                         " for (let i = 0; i < bytes.length; i++)"
+                         " bytes[i] = parseInt(h.substr(2 * i, 2), 16);"
+                         " const buffer = JSON.stringify(c.value).includes('\"view\":\"Buffer\"');"
+                         " cases.push({ name: c.name, canonical: c.canonical, bytes,"
+                         " value: runner.modelToValue(c.value),"
+                         // A page has no Node Buffer: those values are
+                         // Uint8Arrays here, so only their decoding is checked.
+                         " skipEncode: buffer ? 'no Node Buffer in a page' : undefined });"
+                         " 1 }");
     ASSERT_TRUE(r) << name << ": " << r.error().message;
   }
   ASSERT_GE(files, 132u);
-  r = eval_preload(win,
-                   "JSON.stringify(runner.runConformance(__valenceTest.codec, cases, {}))");
+  r = eval_preload(win, "JSON.stringify(runner.runConformance(__valenceTest.codec, cases, {}))");
   ASSERT_TRUE(r) << r.error().message;
   std::string result = r->get_string();
   EXPECT_NE(result.find("\"failures\":[]"), std::string::npos) << result.substr(0, 4000);
-  EXPECT_NE(result.find("\"passed\":" + std::to_string(files)), std::string::npos) << result.substr(0, 400);
+  EXPECT_NE(result.find("\"passed\":" + std::to_string(files)), std::string::npos)
+      << result.substr(0, 400);
 }
 
 }  // namespace

@@ -4,10 +4,14 @@
 // with the effect checked in main (the GTK window's title) and in the page.
 // The handlers are the examples' main() logic; tests/web/run_examples.sh runs
 // the example programs themselves.
+#include <cstdio>
 #include <cstdlib>
+#include <fstream>
 #include <string>
 
 #include "harness.h"
+#include "valence/ui/dialog.h"
+#include "valence/ui/menu.h"
 // After gtest: X11's macros (None, Bool) break gtest's headers.
 #include <gdk/gdkx.h>
 #include <gtk/gtk.h>
@@ -95,6 +99,144 @@ TEST_F(SeedAppsTest, PingShowsTheVersionsLineAndThePong) {
   EXPECT_TRUE(wait_for([&] {
     return eval(win, "document.getElementById('filePath').innerText").get_string() == "Pong";
   })) << eval(win, "document.getElementById('filePath').innerText").to_debug_string();
+}
+
+TEST_F(SeedAppsTest, OpenFileThroughTheRealGtkDialog) {
+  // examples/open_file/main.cc
+  ASSERT_TRUE(ipc().handle("dialog:openFile", [](IpcMainInvokeEvent&) {
+    Promise<Value> result;
+    auto future = result.future();
+    dialog::show_open_dialog().then(
+        [result = std::move(result)](Result<dialog::OpenDialogReturnValue> r) mutable {
+          if (r && !r->canceled)
+            result.set(Value(r->file_paths[0]));
+          else
+            result.set(Value());
+        });
+    return future;
+  }));
+  std::string file = scratch_dir() + "/chosen file.txt";
+  std::ofstream(file) << "hello";
+  auto win = open_example("open_file");
+  focus(win);
+  keys("key Tab");
+  keys("key space");  // "Open a File": GTK's file chooser opens
+  std::string chooser;
+  ASSERT_TRUE(wait_for([&] {
+    FILE* p = ::popen("xdotool search --name '^Open File$' 2>/dev/null", "r");
+    char buf[64] = {0};
+    if (p) {
+      if (!std::fgets(buf, sizeof buf, p)) buf[0] = 0;
+      ::pclose(p);
+    }
+    chooser = buf;
+    while (!chooser.empty() && (chooser.back() == '\n')) chooser.pop_back();
+    return !chooser.empty();
+  })) << "no file chooser appeared";
+  pump(std::chrono::milliseconds(300));
+  xdotool("windowfocus --sync " + chooser);
+  pump(std::chrono::milliseconds(100));
+  // Ctrl+L opens the chooser's location entry; type the path, Return accepts.
+  keys("key ctrl+l");
+  pump(std::chrono::milliseconds(300));
+  keys("type --delay 10 '" + file + "'");
+  pump(std::chrono::milliseconds(300));
+  keys("key Return");
+  EXPECT_TRUE(wait_for([&] {
+    return eval(win, "document.getElementById('filePath').innerText").get_string() == file;
+  })) << eval(win, "document.getElementById('filePath').innerText").to_debug_string();
+}
+
+TEST_F(SeedAppsTest, OpenFileCanceledThroughTheTestHook) {
+  ASSERT_TRUE(ipc().handle("dialog:openFile", [](IpcMainInvokeEvent&) {
+    Promise<Value> result;
+    auto future = result.future();
+    dialog::show_open_dialog().then(
+        [result = std::move(result)](Result<dialog::OpenDialogReturnValue> r) mutable {
+          if (r && !r->canceled)
+            result.set(Value(r->file_paths[0]));
+          else
+            result.set(Value());
+        });
+    return future;
+  }));
+  int asked = 0;
+  dialog::set_test_responder([&](const dialog::OpenDialogOptions&) {
+    ++asked;
+    return dialog::OpenDialogReturnValue{};  // the user pressed Cancel
+  });
+  auto win = open_example("open_file");
+  EXPECT_EQ(eval(win, "window.electronAPI.openFile().then(p => String(p))").get_string(),
+            "undefined");
+  EXPECT_EQ(asked, 1);
+  dialog::set_test_responder(nullptr);
+}
+
+// examples/menu_counter/main.cc's window and menu.
+std::shared_ptr<Menu> counter_menu(const std::shared_ptr<BrowserWindow>& main_window) {
+  return Menu::build_from_template({
+      {.label = test_app().name(),
+       .submenu =
+           {
+               {.label = "Increment",
+                .click = [main_window](
+                             MenuItem&,
+                             auto&) { main_window->web_contents()->send("update-counter", 1); }},
+               {.label = "Decrement",
+                .click = [main_window](
+                             MenuItem&,
+                             auto&) { main_window->web_contents()->send("update-counter", -1); }},
+           }},
+  });
+}
+
+TEST_F(SeedAppsTest, MenuCounterThroughTheMenuBarWithTheReply) {
+  std::vector<double> values;
+  ipc().on("counter-value", [&](IpcMainEvent&, double value) { values.push_back(value); });
+  auto win = open_example("menu_counter/reply");
+  auto menu = counter_menu(win);
+  Menu::set_application_menu(menu);
+  auto counter = [&] {
+    return eval(win, "document.getElementById('counter').innerText").get_string();
+  };
+  // A user: F10 opens the menu bar's first menu, Down selects Increment,
+  // Return picks it.
+  focus(win);
+  keys("key F10");
+  pump(std::chrono::milliseconds(200));
+  keys("key Down");
+  pump(std::chrono::milliseconds(100));
+  keys("key Return");
+  EXPECT_TRUE(wait_for([&] { return counter() == "1"; })) << counter();
+  EXPECT_TRUE(wait_for([&] { return values.size() == 1; }));
+  // As Electron apps do in tests: menu.items[0].submenu.items[1].click().
+  menu->items[0]->submenu->items[1]->click();
+  menu->items[0]->submenu->items[1]->click();
+  EXPECT_TRUE(wait_for([&] { return counter() == "-1"; })) << counter();
+  ASSERT_TRUE(wait_for([&] { return values.size() == 3; }));
+  EXPECT_EQ(values, (std::vector<double>{1, 0, -1})) << "the page's counter-value replies";
+  Menu::set_application_menu(nullptr);
+}
+
+TEST_F(SeedAppsTest, MenuCounterWithTheDomContentLoadedPreload) {
+  auto win = open_example("menu_counter/dom");
+  auto menu = counter_menu(win);
+  Menu::set_application_menu(menu);
+  menu->items[0]->submenu->items[0]->click(win);
+  menu->items[0]->submenu->items[0]->click(win);
+  EXPECT_TRUE(wait_for([&] {
+    return eval(win, "document.getElementById('counter').innerText").get_string() == "2";
+  }));
+  Menu::set_application_menu(nullptr);
+}
+
+TEST_F(SeedAppsTest, MenuCounterBasic) {
+  auto win = open_example("menu_counter/basic");
+  auto menu = counter_menu(win);
+  menu->items[0]->submenu->items[1]->click(win);
+  EXPECT_TRUE(wait_for([&] {
+    return eval(win, "document.getElementById('counter').innerText").get_string() == "-1";
+  }));
 }
 
 }  // namespace

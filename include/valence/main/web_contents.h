@@ -70,6 +70,10 @@ class WebContents : public std::enable_shared_from_this<WebContents> {
   // the exception's), the value cannot be cloned, or this is not a page.
   Future<Value> execute_javascript(std::string code);
   bool is_page() const noexcept { return page_ != nullptr; }
+  // Web pages only: WebKit's inspector (Electron's developer tools).
+  void open_dev_tools();
+  void close_dev_tools();
+  void toggle_dev_tools();
 
   // Events. The renderer connected and is ready for messages.
   void on_did_finish_load(UniqueFunction<void()> callback);
@@ -87,6 +91,8 @@ class WebContents : public std::enable_shared_from_this<WebContents> {
    public:
     virtual void terminate() = 0;
     virtual Future<Value> execute_javascript(std::string code) = 0;
+    virtual void toggle_dev_tools() = 0;
+    virtual bool dev_tools_open() const = 0;
 
    protected:
     ~Page() = default;

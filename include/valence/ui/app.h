@@ -76,6 +76,9 @@ class App {
   int run();
 
   std::vector<std::shared_ptr<BrowserWindow>> windows() const;
+  // app.name: the program's name (argv[0]'s base name) unless set.
+  std::string name() const;
+  void set_name(const std::string& name);
   // `name` in the directory of this program's executable: what Electron
   // apps write as path.join(__dirname, name).
   static std::string resource_path(const std::string& name);

@@ -84,6 +84,7 @@ class BrowserWindow : public std::enable_shared_from_this<BrowserWindow> {
 
   struct Impl;
   explicit BrowserWindow(int id);
+  Impl& impl() noexcept { return *impl_; }
 
  private:
   friend struct Impl;

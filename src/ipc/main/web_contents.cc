@@ -44,6 +44,18 @@ Future<Value> WebContents::execute_javascript(std::string code) {
   return page_->execute_javascript(std::move(code));
 }
 
+void WebContents::open_dev_tools() {
+  if (page_ && !page_->dev_tools_open()) page_->toggle_dev_tools();
+}
+
+void WebContents::close_dev_tools() {
+  if (page_ && page_->dev_tools_open()) page_->toggle_dev_tools();
+}
+
+void WebContents::toggle_dev_tools() {
+  if (page_) page_->toggle_dev_tools();
+}
+
 void WebContents::emit_did_finish_load() {
   auto self = shared_from_this();  // callbacks may drop other references
   for (auto& cb : on_did_finish_load_) cb();

@@ -1,0 +1,51 @@
+// BrowserWindow::Impl: a window's GTK widgets, its page's WebContents::Page,
+// and its event callbacks (ui layer internals).
+// Thread safety: loop-affine (the GTK main thread).
+#pragma once
+
+#include <webkit2/webkit2.h>
+
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "valence/ui/app.h"
+#include "valence/ui/browser_window.h"
+#include "valence/ui/menu.h"
+
+namespace valence {
+
+struct BrowserWindow::Impl final : WebContents::Page {
+  BrowserWindow* owner = nullptr;
+  App* app = nullptr;
+  GtkWidget* window = nullptr;
+  GtkWidget* box = nullptr;  // the menu bar (if any) above the view
+  GtkWidget* menubar = nullptr;
+  GtkAccelGroup* accel = nullptr;
+  WebKitWebView* view = nullptr;
+  bool destroyed = false;
+  bool ready_to_show_fired = false;
+  bool show_on_create = true;
+  std::vector<UniqueFunction<void()>> on_closed;
+  std::vector<UniqueFunction<void()>> on_ready_to_show;
+  std::vector<UniqueFunction<bool(const std::string&)>> on_title;
+
+  void terminate() override {
+    if (view) webkit_web_view_terminate_web_process(view);
+  }
+  Future<Value> execute_javascript(std::string code) override;
+  void toggle_dev_tools() override;
+  bool dev_tools_open() const override { return inspector_open; }
+  bool inspector_open = false;
+  // Shows `menu` as this window's menu bar (menu.cc); null removes it.
+  void set_menu(const std::shared_ptr<Menu>& menu);
+
+  static void on_destroy(GtkWidget*, gpointer data);
+  static gboolean on_user_message(WebKitWebView*, WebKitUserMessage* message, gpointer data);
+  static void on_load_changed(WebKitWebView*, WebKitLoadEvent event, gpointer data);
+  static void on_title_changed(GObject*, GParamSpec*, gpointer data);
+  static void on_process_terminated(WebKitWebView*, WebKitWebProcessTerminationReason reason,
+                                    gpointer data);
+};
+
+}  // namespace valence
