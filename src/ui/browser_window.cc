@@ -137,6 +137,15 @@ Result<std::shared_ptr<BrowserWindow>> BrowserWindow::create(App& app,
   win->contents_->set_page(&impl);
 
   WebKitUserContentManager* content = webkit_user_content_manager_new();
+  if (options.web_preferences.node_integration) {
+    // Runs in the preload world before the app's preload (scripts run in the
+    // order they were added).
+    WebKitUserScript* script = webkit_user_script_new_for_world(
+        "__valenceNodeIntegration();", WEBKIT_USER_CONTENT_INJECT_TOP_FRAME,
+        WEBKIT_USER_SCRIPT_INJECT_AT_DOCUMENT_START, ipc::kPreloadWorldName, nullptr, nullptr);
+    webkit_user_content_manager_add_script(content, script);
+    webkit_user_script_unref(script);
+  }
   if (!preload.empty()) {
     std::string uri =
         "file://" + std::filesystem::absolute(options.web_preferences.preload).string();

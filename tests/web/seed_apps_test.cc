@@ -6,6 +6,7 @@
 // the example programs themselves.
 #include <cstdio>
 #include <cstdlib>
+#include <filesystem>
 #include <fstream>
 #include <string>
 
@@ -32,9 +33,13 @@ void xdotool(const std::string& args) {
 
 class SeedAppsTest : public WebTest {
  protected:
-  std::shared_ptr<BrowserWindow> open_example(const std::string& app) {
+  std::shared_ptr<BrowserWindow> open_example(const std::string& app,
+                                              bool node_integration = false) {
     BrowserWindowOptions options;
-    options.web_preferences.preload = example(app, "preload.js");
+    if (node_integration)
+      options.web_preferences.node_integration = true;
+    else if (std::filesystem::exists(example(app, "preload.js")))
+      options.web_preferences.preload = example(app, "preload.js");
     auto created = BrowserWindow::create(test_app(), options);
     EXPECT_TRUE(created);
     auto win = *created;
@@ -237,6 +242,90 @@ TEST_F(SeedAppsTest, MenuCounterBasic) {
   EXPECT_TRUE(wait_for([&] {
     return eval(win, "document.getElementById('counter').innerText").get_string() == "-1";
   }));
+}
+
+// examples/legacy/main.cc's listeners.
+void legacy_listeners(IpcMain& ipc, std::vector<std::string>& log) {
+  ipc.on("asyncChannelToMain", [&log](IpcMainEvent& event, std::string arg) {
+    log.push_back(arg + " from renderer");
+    if (arg == "hello") event.sender->send("asyncChannelToRenderer", "world");
+  });
+  ipc.on("syncChannelToMain", [&log](IpcMainEvent& event, std::string arg) {
+    log.push_back(arg + " from renderer");
+    event.set_return_value("world");
+  });
+  ipc.on("asynchronous-message", [&log](IpcMainEvent& event, std::string arg) {
+    log.push_back(arg);
+    event.reply("asynchronous-reply", "pong");
+  });
+  ipc.on("synchronous-message", [&log](IpcMainEvent& event, std::string arg) {
+    log.push_back(arg);
+    event.set_return_value("pong");
+  });
+}
+
+// Records the page's console.log lines (test instrumentation, not the seed's).
+const char* kCaptureConsole =
+    "window.__logs = []; { const log = console.log.bind(console);"
+    " console.log = (...a) => { window.__logs.push(a.join(' ')); log(...a) } } 1";
+
+TEST_F(SeedAppsTest, LegacyAsyncPingPongWithNodeIntegration) {
+  std::vector<std::string> main_log;
+  legacy_listeners(ipc(), main_log);
+  BrowserWindowOptions options;
+  options.web_preferences.node_integration = true;
+  auto created = BrowserWindow::create(test_app(), options);
+  ASSERT_TRUE(created);
+  auto win = *created;
+  mine_.push_back(win);
+  auto loaded = std::make_shared<bool>(false);
+  win->web_contents()->on_did_finish_load([win, loaded] {
+    *loaded = true;
+    win->web_contents()->send("asyncChannelToRenderer", "hello");
+  });
+  ASSERT_TRUE(win->load_file(example("legacy", "async/index.html")));
+  ASSERT_TRUE(wait_for([&] { return *loaded; }));
+  // The page answered main's hello through event.sender.send.
+  ASSERT_TRUE(wait_for([&] { return !main_log.empty(); }));
+  EXPECT_EQ(main_log[0], "world from renderer");
+  eval(win, kCaptureConsole);
+  focus(win);
+  keys("key Tab");
+  keys("key space");  // "click me": send('asyncChannelToMain', 'hello')
+  ASSERT_TRUE(wait_for([&] { return main_log.size() == 2; }));
+  EXPECT_EQ(main_log[1], "hello from renderer");
+  EXPECT_TRUE(wait_for([&] {
+    return eval(win, "window.__logs.join('|')").get_string() == "world from main";
+  })) << eval(win, "window.__logs.join('|')").to_debug_string();
+  EXPECT_EQ(eval(win, "typeof require('electron').ipcRenderer.send").get_string(), "function");
+}
+
+TEST_F(SeedAppsTest, LegacySyncWithNodeIntegration) {
+  std::vector<std::string> main_log;
+  legacy_listeners(ipc(), main_log);
+  auto win = open_example("legacy/sync", true);
+  eval(win, kCaptureConsole);
+  focus(win);
+  keys("key Tab");
+  keys("key space");
+  EXPECT_TRUE(wait_for(
+      [&] { return eval(win, "window.__logs.join('|')").get_string() == "world from main"; }));
+  ASSERT_EQ(main_log.size(), 1u);
+  EXPECT_EQ(main_log[0], "world from renderer");
+}
+
+TEST_F(SeedAppsTest, NodeIntegrationIsOffByDefault) {
+  auto win = open_example("legacy/sync", false);  // no preload.js there: none is loaded
+  EXPECT_EQ(eval(win, "typeof require + typeof process").get_string(), "undefinedundefined");
+}
+
+TEST_F(SeedAppsTest, LegacyReplyAndSyncMessageFromThePreload) {
+  std::vector<std::string> main_log;
+  legacy_listeners(ipc(), main_log);
+  auto a = open_example("legacy/reply");
+  auto b = open_example("legacy/sync_message");
+  ASSERT_TRUE(wait_for([&] { return main_log.size() == 2; }));
+  EXPECT_EQ(main_log, (std::vector<std::string>{"ping", "ping"}));
 }
 
 }  // namespace

@@ -29,6 +29,11 @@ struct WebPreferences {
   // Preload scripts never get Node; WebKit's process sandbox is App-wide
   // (AppOptions::sandbox). Kept for Electron's option names.
   bool sandbox = true;
+  // For legacy pages that call require('electron') themselves: the page's
+  // main world gets `require('electron')` = { ipcRenderer } and `process`
+  // (through the contextBridge, so still no Node and no preload objects).
+  // Off by default, as in Electron.
+  bool node_integration = false;
 };
 
 struct BrowserWindowOptions {

@@ -236,7 +236,43 @@
       throw error;
     }
 
+    // webPreferences.nodeIntegration (for legacy pages that call
+    // require('electron') themselves): the window's first preload-world user
+    // script calls this, and the page's main world gets `require` and
+    // `process` through the contextBridge. Listeners get an event whose
+    // `sender` is that same page-side ipcRenderer (event.sender.send works).
+    // Off by default, as in Electron.
+    function enableNodeIntegration() {
+      const pageIpc = {
+        send: (channel, ...args) => ipcRenderer.send(channel, ...args),
+        invoke: (channel, ...args) => ipcRenderer.invoke(channel, ...args),
+        sendSync: (channel, ...args) => ipcRenderer.sendSync(channel, ...args),
+        postMessage: (channel, message) => ipcRenderer.postMessage(channel, message),
+        on: (channel, listener) => { addPageListener(channel, listener, false); return pageIpc; },
+        addListener: (channel, listener) => { addPageListener(channel, listener, false); return pageIpc; },
+        once: (channel, listener) => { addPageListener(channel, listener, true); return pageIpc; },
+        removeAllListeners: (channel) => { ipcRenderer.removeAllListeners(channel); return pageIpc; },
+        listenerCount: (channel) => ipcRenderer.listenerCount(channel),
+      };
+      function addPageListener(channel, listener, once) {
+        const forward = (event, ...args) => listener({ sender: pageIpc, ports: event.ports }, ...args);
+        if (once) ipcRenderer.once(channel, forward);
+        else ipcRenderer.on(channel, forward);
+      }
+      const pageElectron = { ipcRenderer: pageIpc };
+      contextBridge.exposeInMainWorld('require', (name) => {
+        if (name === 'electron' || name === 'electron/renderer') return pageElectron;
+        const error = new Error(`module not found: ${name}`);
+        error.code = 'MODULE_NOT_FOUND';
+        throw error;
+      });
+      contextBridge.exposeInMainWorld('process', process);
+    }
+
     const globals = { require, process };
+    ObjectDefineProperty(globalThis, '__valenceNodeIntegration', {
+      value: enableNodeIntegration, writable: false, enumerable: false, configurable: false,
+    });
     if (native.gc) {
       // Test hooks: a real collection and weak counters (initialization flag "hooks").
       globals.__valenceTest = ObjectFreeze({
