@@ -86,4 +86,75 @@ else
   fail "ping: no window appeared"
 fi
 rm -f "$log"
+
+echo "-- open-file (pattern 2: invoke -> handle -> dialog.showOpenDialog) --"
+pick="$shots/a file to open.txt"
+echo "chosen in the demo" >"$pick"
+(cd "$build/examples/open_file" && exec ./open_file) &
+pids+=($!)
+if win=$(wait_window "Dialog"); then
+  sleep 0.5
+  xdotool windowfocus --sync "$win"
+  xdotool key Tab space
+  if chooser=$(wait_window "Open File"); then
+    sleep 0.5
+    xdotool windowfocus --sync "$chooser"
+    shot "$chooser" open-file-dialog.png
+    xdotool key ctrl+l
+    sleep 0.3
+    xdotool type --delay 10 "$pick"
+    sleep 0.3
+    xdotool key Return
+    sleep 1
+    shot "$win" open-file.png
+  else
+    fail "open-file: no file chooser appeared"
+  fi
+else
+  fail "open-file: no window appeared"
+fi
+kill "${pids[-1]}" 2>/dev/null || true
+
+echo "-- menu counter (pattern 3: Menu -> webContents.send; the page replies) --"
+log=$(mktemp)
+(cd "$build/examples/menu_counter" && exec ./menu_counter reply) >"$log" 2>&1 &
+pids+=($!)
+if win=$(wait_window "Menu Counter"); then
+  sleep 0.5
+  xdotool windowfocus --sync "$win"
+  for _ in 1 2 3; do
+    xdotool key F10
+    sleep 0.2
+    xdotool key Down Return   # the app menu's Increment
+    sleep 0.3
+  done
+  sleep 0.5
+  shot "$win" menu-counter.png
+  grep -E "counter-value|^[0-9-]+$" "$log" | sed 's/^/   /'
+  grep -qx 3 "$log" || fail "menu counter: main did not print 3"
+else
+  fail "menu counter: no window appeared"
+fi
+rm -f "$log"
+kill "${pids[-1]}" 2>/dev/null || true
+
+echo "-- legacy ping-pong (001: asyncChannelToMain / asyncChannelToRenderer, nodeIntegration) --"
+log=$(mktemp)
+(cd "$build/examples/legacy" && exec ./legacy_patterns async) >"$log" 2>&1 &
+pids+=($!)
+if win=$(wait_window "Hello World IPC"); then
+  sleep 0.5
+  xdotool windowfocus --sync "$win"
+  xdotool key Tab space
+  sleep 1
+  shot "$win" legacy-async.png
+  grep -E "from (main|renderer)|\[ipc\]" "$log" | sed 's/^/   /'
+  grep -q "hello from renderer" "$log" || fail "legacy: main did not get the click's hello"
+  grep -q "world from main" "$log" || fail "legacy: the page did not get main's world"
+else
+  fail "legacy: no window appeared"
+fi
+rm -f "$log"
+kill "${pids[-1]}" 2>/dev/null || true
+
 [ "$failures" -eq 0 ] && echo "walkthrough: all apps behaved" || exit 1
