@@ -26,9 +26,11 @@
 
 #include "base/random.h"
 #include "ipc/common/protocol.h"
+#include "transport/socket_posix.h"
 #include "valence/glib_loop.h"
 #include "web_extension/js_sources.h"
 #include "web_extension/page_link.h"
+#include "web_extension/port_link.h"
 
 // Exported by JavaScriptCore but not declared: a collection that really runs
 // (JSGarbageCollect is only a hint). Test hooks only.
@@ -63,6 +65,10 @@ struct PageState {
   JSCContext* context = nullptr;
   WebKitFrame* frame = nullptr;  // the main frame (owned by WebKit)
   unsigned generation = 0;       // documents installed so far
+  // The current document's MessagePorts, by handle; a new document closes
+  // them (their other ends see `close`).
+  std::map<int, std::unique_ptr<PortLink>> ports;
+  int next_port = 1;
 
   void release_document_roots() {
     if (receiver) g_object_unref(receiver);
@@ -73,6 +79,13 @@ struct PageState {
   void release_document() {
     release_document_roots();
     if (link) link->clear_receiver();
+    for (auto& [handle, port] : ports) port->close();
+    ports.clear();
+  }
+  int adopt_port(UniqueFd fd) {
+    int handle = next_port++;
+    ports.emplace(handle, std::make_unique<PortLink>(*g_extension->loop, std::move(fd)));
+    return handle;
   }
   ~PageState() { release_document(); }
 };
@@ -153,8 +166,26 @@ JSCValue* native_send(GPtrArray* args, gpointer user_data) {
     return throw_error("ipcRenderer: bad message kind");
   std::string channel = to_string(arg(args, 1));
   double id = id_v ? jsc_value_to_double(id_v) : 0;
-  auto sent = page->link->send(static_cast<ipc::MessageKind>(kind), channel,
-                               static_cast<std::uint64_t>(id), bytes_of(arg(args, 3)));
+  // kPostMessage: the ports to transfer, by handle; their sockets leave.
+  std::vector<UniqueFd> fds;
+  if (JSCValue* handles = arg(args, 4); handles && jsc_value_is_array(handles)) {
+    JSCValue* length_v = jsc_value_object_get_property(handles, "length");
+    auto n = static_cast<guint>(jsc_value_to_int32(length_v));
+    g_object_unref(length_v);
+    for (guint i = 0; i < n; ++i) {
+      JSCValue* h = jsc_value_object_get_property_at_index(handles, i);
+      int handle = jsc_value_to_int32(h);
+      g_object_unref(h);
+      auto it = page->ports.find(handle);
+      if (it == page->ports.end())
+        return throw_error("postMessage: a port was already transferred");
+      fds.push_back(it->second->release());
+      page->ports.erase(it);
+    }
+  }
+  auto sent =
+      page->link->send(static_cast<ipc::MessageKind>(kind), channel, static_cast<std::uint64_t>(id),
+                       bytes_of(arg(args, 3)), std::move(fds));
   if (!sent) return throw_error(sent.error().message);
   return undefined_value();
 }
@@ -181,17 +212,23 @@ JSCValue* native_send_sync(GPtrArray* args, gpointer user_data) {
 void deliver(PageState& page, Incoming& m) {
   if (!page.receiver || !page.context) return;
   JSCContext* ctx = page.context;
+  GPtrArray* handles = g_ptr_array_new_with_free_func(g_object_unref);
+  for (auto& fd : m.fds)
+    g_ptr_array_add(handles, jsc_value_new_number(ctx, page.adopt_port(std::move(fd))));
+  JSCValue* handles_v = jsc_value_new_array_from_garray(ctx, handles);
+  g_ptr_array_unref(handles);
   GBytes* channel = g_bytes_new_static(m.channel.data(), m.channel.size());
-  JSCValue* argv[5] = {
+  JSCValue* argv[6] = {
       jsc_value_new_number(ctx, static_cast<double>(m.kind)),
       jsc_value_new_string_from_bytes(ctx, channel),
       jsc_value_new_number(ctx, static_cast<double>(m.request_id)),
       jsc_value_new_number(ctx, static_cast<double>(m.status)),
       new_bytes(ctx, m.body()),
+      handles_v,
   };
   g_bytes_unref(channel);
   JSCValue* receiver = g_object_ref(page.receiver);
-  JSCValue* r = jsc_value_function_callv(receiver, 5, argv);
+  JSCValue* r = jsc_value_function_callv(receiver, 6, argv);
   if (JSCException* e = jsc_context_get_exception(ctx)) {
     char* report = jsc_exception_report(e);
     std::fprintf(stderr, "valence: preload receiver threw: %s\n", report);
@@ -237,6 +274,100 @@ JSCValue* native_set_receiver(GPtrArray* args, gpointer user_data) {
     });
   }
   return undefined_value();
+}
+
+// Port messages reach the document's receiver as (kPortMessage, "", handle,
+// 0, body), and a port's end as (kPortClosed, reason, handle).
+constexpr int kPortClosed = 100;
+
+void deliver_port(PageState& page, int handle, int kind, const std::string& text,
+                  std::span<const std::uint8_t> body) {
+  if (!page.receiver || !page.context) return;
+  JSCContext* ctx = page.context;
+  JSCValue* argv[5] = {
+      jsc_value_new_number(ctx, kind),
+      jsc_value_new_string(ctx, text.c_str()),
+      jsc_value_new_number(ctx, handle),
+      jsc_value_new_number(ctx, 0),
+      new_bytes(ctx, body),
+  };
+  JSCValue* receiver = g_object_ref(page.receiver);
+  JSCValue* r = jsc_value_function_callv(receiver, 5, argv);
+  jsc_context_clear_exception(ctx);
+  g_clear_object(&r);
+  g_object_unref(receiver);
+  for (JSCValue* v : argv) g_object_unref(v);
+}
+
+// portStart(handle, prefix, unsent)
+JSCValue* native_port_start(GPtrArray* args, gpointer user_data) {
+  auto page = current_page(user_data);
+  if (!page) return throw_error("MessagePort: this document is no longer current");
+  int handle = arg(args, 0) ? jsc_value_to_int32(arg(args, 0)) : 0;
+  auto it = page->ports.find(handle);
+  if (it == page->ports.end()) return throw_error("MessagePort: no such port");
+  std::vector<std::uint8_t> prefix, unsent;
+  auto p = bytes_of(arg(args, 1));
+  prefix.assign(p.begin(), p.end());
+  auto u = bytes_of(arg(args, 2));
+  unsent.assign(u.begin(), u.end());
+  std::weak_ptr<PageState> weak = page;
+  it->second->start(prefix, unsent,
+                    {[weak, handle](std::span<const std::uint8_t> body) {
+                       if (auto pg = weak.lock())
+                         deliver_port(*pg, handle, static_cast<int>(ipc::MessageKind::kPortMessage),
+                                      "", body);
+                     },
+                     [weak, handle](const std::string& reason) {
+                       auto pg = weak.lock();
+                       if (!pg) return;
+                       g_extension->loop->post([weak, handle] {
+                         if (auto p2 = weak.lock()) p2->ports.erase(handle);
+                       });
+                       deliver_port(*pg, handle, kPortClosed, reason, {});
+                     }});
+  return undefined_value();
+}
+
+// portSend(handle, bytes)
+JSCValue* native_port_send(GPtrArray* args, gpointer user_data) {
+  auto page = current_page(user_data);
+  if (!page) return throw_error("MessagePort: this document is no longer current");
+  int handle = arg(args, 0) ? jsc_value_to_int32(arg(args, 0)) : 0;
+  auto it = page->ports.find(handle);
+  if (it == page->ports.end()) return jsc_value_new_boolean(jsc_context_get_current(), FALSE);
+  auto sent = it->second->send(bytes_of(arg(args, 1)));
+  return jsc_value_new_boolean(jsc_context_get_current(), sent ? TRUE : FALSE);
+}
+
+// portClose(handle)
+JSCValue* native_port_close(GPtrArray* args, gpointer user_data) {
+  auto page = current_page(user_data);
+  if (!page) return undefined_value();
+  int handle = arg(args, 0) ? jsc_value_to_int32(arg(args, 0)) : 0;
+  auto it = page->ports.find(handle);
+  if (it != page->ports.end()) {
+    it->second->close();
+    // Kept until flushed: the link closes its socket itself.
+    g_extension->loop->keep(std::shared_ptr<PortLink>(std::move(it->second)));
+    page->ports.erase(it);
+  }
+  return undefined_value();
+}
+
+// portPair() -> [handle, handle]: both ends of a new channel.
+JSCValue* native_port_pair(GPtrArray*, gpointer user_data) {
+  auto page = current_page(user_data);
+  if (!page) return throw_error("MessagePort: this document is no longer current");
+  auto pair = transport::make_socket_pair();
+  if (!pair) return throw_error("MessagePort: " + pair.error().message);
+  JSCContext* ctx = jsc_context_get_current();
+  GPtrArray* items = g_ptr_array_new_with_free_func(g_object_unref);
+  g_ptr_array_add(items, jsc_value_new_number(ctx, page->adopt_port(std::move(pair->first))));
+  g_ptr_array_add(items, jsc_value_new_number(ctx, page->adopt_port(std::move(pair->second))));
+  JSCValue* out = jsc_value_new_array_from_garray(ctx, items);
+  g_ptr_array_unref(items);
+  return out;
 }
 
 // mainWorld() -> the main world's bootstrap object (js/bridge_main.js)
@@ -346,6 +477,10 @@ void install_runtime(const std::shared_ptr<PageState>& page, WebKitFrame* frame)
     define_native(ctx, native, "setReceiver", as_callback(native_set_receiver), page);
     define_native(ctx, native, "mainWorld", as_callback(native_main_world), page);
     define_native(ctx, native, "log", as_callback(native_log), page);
+    define_native(ctx, native, "portStart", as_callback(native_port_start), page);
+    define_native(ctx, native, "portSend", as_callback(native_port_send), page);
+    define_native(ctx, native, "portClose", as_callback(native_port_close), page);
+    define_native(ctx, native, "portPair", as_callback(native_port_pair), page);
     if (g_extension->hooks) {
       define_native(ctx, native, "gc", as_callback(native_gc), page);
       define_native(ctx, native, "track", as_callback(native_track), page);

@@ -54,7 +54,8 @@ PageLink::~PageLink() {
 }
 
 Result<void> PageLink::send(ipc::MessageKind kind, std::string_view channel,
-                            std::uint64_t request_id, std::span<const std::uint8_t> body) {
+                            std::uint64_t request_id, std::span<const std::uint8_t> body,
+                            std::vector<UniqueFd> fds) {
   if (lost_)
     return make_error(ErrorCode::kDisconnected,
                       "the connection to the main process is closed (" + lost_reason_ + ")");
@@ -69,7 +70,8 @@ Result<void> PageLink::send(ipc::MessageKind kind, std::string_view channel,
   out.insert(out.end(), channel.begin(), channel.end());
   out.push_back(static_cast<std::uint8_t>(ipc::ReplyStatus::kOk));
   out.insert(out.end(), body.begin(), body.end());
-  if (!channel_.send(static_cast<std::uint8_t>(kind), transport::Buffer::adopt(std::move(out))))
+  if (!channel_.send(static_cast<std::uint8_t>(kind), transport::Buffer::adopt(std::move(out)),
+                     std::move(fds)))
     return make_error(ErrorCode::kDisconnected, "the connection to the main process is closed");
   return {};
 }
@@ -120,10 +122,12 @@ void PageLink::set_receiver(Receiver receiver) {
 }
 
 Result<Incoming> PageLink::parse(transport::Frame frame) {
-  if (!frame.fds.empty())
-    return make_error(ErrorCode::kBadMessage, "descriptors with a message of kind " +
-                                                  std::to_string(frame.kind) +
-                                                  " (MessagePorts in pages are not supported yet)");
+  if (!frame.fds.empty() && frame.kind != static_cast<std::uint8_t>(ipc::MessageKind::kPostMessage))
+    return make_error(ErrorCode::kBadMessage,
+                      "descriptors with a message of kind " + std::to_string(frame.kind));
+  for (const auto& fd : frame.fds)
+    if (!transport::is_connected_unix_stream(fd.get()))
+      return make_error(ErrorCode::kBadMessage, "a port that is not a connected stream socket");
   if (frame.kind == 0 || frame.kind > ipc::kMaxMessageKind)
     return make_error(ErrorCode::kBadMessage, "unknown message kind " + std::to_string(frame.kind));
   Incoming m;
@@ -141,6 +145,7 @@ Result<Incoming> PageLink::parse(transport::Frame frame) {
   m.status = static_cast<ipc::ReplyStatus>(status);
   m.body_offset = in.position();
   m.payload = std::move(frame.payload);
+  m.fds = std::move(frame.fds);
   return m;
 }
 

@@ -17,6 +17,7 @@
 #include <span>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "ipc/common/protocol.h"
 #include "transport/channel.h"
@@ -33,6 +34,7 @@ struct Incoming {
   ipc::ReplyStatus status = ipc::ReplyStatus::kOk;
   transport::Buffer payload;
   std::size_t body_offset = 0;  // the V8-serialized body starts here
+  std::vector<UniqueFd> fds;    // kPostMessage: the ports' sockets
   std::span<const std::uint8_t> body() const { return payload.span().subspan(body_offset); }
 };
 
@@ -57,7 +59,7 @@ class PageLink final : public transport::Channel::Delegate {
 
   // Sends a message whose body (args) the preload's codec encoded.
   Result<void> send(ipc::MessageKind kind, std::string_view channel, std::uint64_t request_id,
-                    std::span<const std::uint8_t> body);
+                    std::span<const std::uint8_t> body, std::vector<UniqueFd> fds = {});
   // ipcRenderer.sendSync: sends and blocks until main answers. Errors:
   // kDisconnected, kTimedOut (timeout_ms < 0: none).
   Result<Incoming> send_sync(std::string_view channel, std::span<const std::uint8_t> body,

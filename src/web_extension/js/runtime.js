@@ -92,7 +92,85 @@
     }
 
     // Messages from main (and the end of the connection, kind 0).
-    function receive(kind, channel, requestId, status, bytes) {
+    // ---- MessagePorts ----------------------------------------------------
+    // A port that crosses processes is a socket (a native handle). Pages use
+    // real WebKit MessagePorts: each socket is relayed to one end of a
+    // MessageChannel of this world, whose other end the page gets. Messages
+    // go from the relay straight to the socket's other end, wherever it is.
+    const kPortMessage = 10, kPortClosed = 100;
+    const MessageChannelCtor = MessageChannel;
+    const PortPrototype = MessagePort.prototype;
+    const PortPostMessage = PortPrototype.postMessage;
+    const PortClose = PortPrototype.close;
+    const PortStart = PortPrototype.start;
+    const PortAddEventListener = EventTarget.prototype.addEventListener;
+    const ObjectGetPrototypeOf = Object.getPrototypeOf;
+    const relays = new MapCtor();  // handle -> this world's MessagePort relayed to it
+
+    function relay(handle, port, prefix, unsent) {
+      relays.set(handle, port);
+      ReflectApply(PortAddEventListener, port, ['message', (event) => {
+        if (event.ports && event.ports.length)
+          consoleError('MessagePort: ports sent over a port are not supported in pages yet; dropped');
+        let bytes;
+        try {
+          bytes = codec.encode([event.data, []], { rootName: 'message' });
+        } catch (e) {
+          consoleError(`MessagePort.postMessage: ${e && e.message}`);
+          return;
+        }
+        native.portSend(handle, bytes);
+      }]);
+      ReflectApply(PortStart, port, []);
+      native.portStart(handle, prefix, unsent);
+    }
+    // A port main (or another process) sent: the page gets port1.
+    function portFromSocket(handle, record) {
+      const channel = new MessageChannelCtor();
+      const empty = new Uint8Array(0);
+      relay(handle, channel.port2,
+            record && record[0] instanceof ArrayBuffer ? new Uint8Array(record[0]) : empty,
+            record && record[1] instanceof ArrayBuffer ? new Uint8Array(record[1]) : empty);
+      return channel.port1;
+    }
+    function randomId() {
+      const bytes = crypto.getRandomValues(new Uint8Array(16));
+      let id = '';
+      for (const b of bytes) id += (b < 16 ? '0' : '') + b.toString(16);
+      return id;
+    }
+    // A port of this world that leaves with ipcRenderer.postMessage: a new
+    // socket pair; this process keeps one end relayed to `port`.
+    function portToSocket(port) {
+      if (port === null || typeof port !== 'object' || ObjectGetPrototypeOf(port) !== PortPrototype)
+        throw new TypeError('ipcRenderer.postMessage: the transfer list may hold only MessagePorts of the preload ' +
+                            '(pass a page\'s port to the preload with window.postMessage first)');
+      const [local, remote] = native.portPair();
+      const empty = new Uint8Array(0);
+      relay(local, port, empty, empty);
+      return { handle: remote, record: [new ArrayBuffer(0), new ArrayBuffer(0), randomId()] };
+    }
+
+    function receive(kind, channel, requestId, status, bytes, handles) {
+      if (kind === kPortMessage) {
+        const port = relays.get(requestId);
+        if (!port) return;
+        let value;
+        try {
+          value = codec.decode(bytes);
+        } catch (e) {
+          consoleError(`MessagePort: a message could not be read: ${e.message}`);
+          return;
+        }
+        ReflectApply(PortPostMessage, port, [ArrayIsArray(value) ? value[0] : undefined]);
+        return;
+      }
+      if (kind === kPortClosed) {
+        const port = relays.get(requestId);
+        relays.delete(requestId);
+        if (port) ReflectApply(PortClose, port, []);
+        return;
+      }
       if (kind === 0) {
         lostReason = channel;
         for (const [id, p] of pending) {
@@ -131,9 +209,13 @@
           return;
         }
         if (kind === kPostMessage) {
-          // body: [message, [port records]]; ports in pages come later.
+          // body: [message, [port records]]; one socket handle per record.
           const message = ArrayIsArray(value) ? value[0] : undefined;
-          emit(channel, makeEvent([]), [message]);
+          const records = ArrayIsArray(value) && ArrayIsArray(value[1]) ? value[1] : [];
+          const ports = [];
+          for (let i = 0; i < (handles ? handles.length : 0); i++)
+            ports.push(portFromSocket(handles[i], records[i]));
+          emit(channel, makeEvent(ports), [message]);
         } else {
           emit(channel, makeEvent([]), ArrayIsArray(value) ? value : []);
         }
@@ -192,8 +274,14 @@
       }
       postMessage(channel, message, transfer) {
         checkChannel(channel, 'postMessage');
-        if (transfer !== undefined && !(ArrayIsArray(transfer) && transfer.length === 0))
-          throw new Error('ipcRenderer.postMessage: transferring MessagePorts from pages is not supported yet');
+        if (transfer !== undefined && !ArrayIsArray(transfer))
+          throw new TypeError('ipcRenderer.postMessage: the transfer list must be an array');
+        const list = transfer || [];
+        if (list.length > 64)
+          throw new Error('ipcRenderer.postMessage: at most 64 ports per message');
+        for (let i = 0; i < list.length; i++)
+          for (let j = 0; j < i; j++)
+            if (list[i] === list[j]) throw new Error('ipcRenderer.postMessage: a port is listed twice');
         let bytes;
         try {
           bytes = codec.encode([message, []], { rootName: 'message' });
@@ -202,7 +290,13 @@
           error.name = (e && e.name) || 'Error';
           throw error;
         }
-        native.send(kPostMessage, channel, 0, bytes);
+        if (list.length === 0) {
+          native.send(kPostMessage, channel, 0, bytes);
+          return;
+        }
+        const moved = list.map(portToSocket);
+        bytes = codec.encode([message, moved.map(m => m.record)], { rootName: 'message' });
+        native.send(kPostMessage, channel, 0, bytes, moved.map(m => m.handle));
       }
       sendToHost() {
         throw new Error('ipcRenderer.sendToHost: valence has no <webview> hosts');
