@@ -17,7 +17,7 @@ scripts/deps.sh build test web
 build="${VALENCE_BUILD_DIR:-build}"
 cmake -S . -B "$build" -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
 cmake --build "$build" -j"$(nproc)" --target ipc_patterns renderer_to_renderer codec_roundtrip \
-  set_title ping_app open_file menu_counter legacy_patterns
+  set_title ping_app open_file menu_counter legacy_patterns two_windows
 echo "== 1. IPC patterns: C++ main process <-> C++ child process =="
 "$build/examples/ipc_patterns/ipc_patterns"
 echo

@@ -157,4 +157,30 @@ fi
 rm -f "$log"
 kill "${pids[-1]}" 2>/dev/null || true
 
+echo "-- two windows (pattern 4: main as broker, then a MessagePort each) --"
+log=$(mktemp)
+(cd "$build/examples/two_windows" && exec ./two_windows) >"$log" 2>&1 &
+pids+=($!)
+if wa=$(wait_window "Window A") && wb=$(wait_window "Window B"); then
+  sleep 1
+  xdotool windowfocus --sync "$wa"
+  xdotool key Tab Tab space        # "Send through main"
+  sleep 0.5
+  title_b=$(xdotool getwindowname "$wb")
+  echo "   B after 'Send through main': $title_b"
+  [ "$title_b" = "Window B: via main: A says hello" ] || fail "two windows: broker: '$title_b'"
+  xdotool key Tab space            # "Send directly"
+  sleep 0.5
+  title_b=$(xdotool getwindowname "$wb")
+  echo "   B after 'Send directly':     $title_b"
+  [ "$title_b" = "Window B: direct: A says hello" ] || fail "two windows: port: '$title_b'"
+  shot "$wb" two-windows-b.png
+  grep "main forwards" "$log" | sed 's/^/   /'
+  [ "$(grep -c "main forwards" "$log")" -eq 1 ] || fail "two windows: the direct message went through main"
+else
+  fail "two windows: the windows did not appear"
+fi
+rm -f "$log"
+kill "${pids[-1]}" 2>/dev/null || true
+
 [ "$failures" -eq 0 ] && echo "walkthrough: all apps behaved" || exit 1
