@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
-# Runs the seed apps (examples/set_title, examples/ping) as a user would, on
-# the current X display: starts each program, types and clicks with xdotool,
-# checks what the user sees, prints the IPC conversation (VALENCE_IPC_TRACE)
-# and saves a screenshot of each window. Exits non-zero if an app misbehaves.
+# Walks through the seed apps as a user would, on the current X display:
+# starts the gallery (examples/gallery), opens each app from it, types,
+# clicks and uses menus with xdotool, checks what the user sees, prints the
+# IPC conversation (VALENCE_IPC_TRACE) and saves a screenshot of each window.
+# Exits non-zero if an app misbehaves.
 #   scripts/web_walkthrough.sh BUILD_DIR SCREENSHOT_DIR
 # Needs DISPLAY (run it under xvfb-run when there is none), xdotool, and
 # imagemagick's `import` for the screenshots.
@@ -13,8 +14,13 @@ mkdir -p "$shots"
 shots=$(cd "$shots" && pwd)
 export NO_AT_BRIDGE=1 GSETTINGS_BACKEND=memory VALENCE_IPC_TRACE=1 VALENCE_CONSOLE=1
 failures=0
-pids=()
-cleanup() { for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done; }
+log=$(mktemp)
+gallery_pid=""
+cleanup() {
+  [ -n "$gallery_pid" ] && pkill -P "$gallery_pid" 2>/dev/null || true
+  [ -n "$gallery_pid" ] && kill "$gallery_pid" 2>/dev/null || true
+  rm -f "$log"
+}
 trap cleanup EXIT
 
 fail() { echo "FAIL: $*" >&2; failures=$((failures + 1)); }
@@ -42,10 +48,40 @@ shot() {
   echo "   screenshot: $shots/$2"
 }
 
+# The conversation since line $1 of the log.
+conversation() { tail -n +"$1" "$log" | grep -vE "a11y|^$|^\*\*" | sed 's/^/   /'; }
+
+gallery=""
+# open_app ROW TITLE: opens the gallery's app number ROW (its key) and
+# prints the new window's id.
+open_app() {
+  xdotool windowfocus --sync "$gallery"
+  xdotool key "$1"
+  wait_window "$2"
+}
+# close_app WINDOW: ends the app that owns the window, and waits until its
+# windows are gone (the next app may have the same title).
+close_app() {
+  local pid
+  pid=$(xdotool getwindowpid "$1" 2>/dev/null || true)
+  [ -n "$pid" ] && kill "$pid" 2>/dev/null || true
+  for _ in $(seq 50); do
+    xdotool getwindowname "$1" >/dev/null 2>&1 || break
+    sleep 0.1
+  done
+  sleep 0.2
+}
+
+echo "-- the gallery --"
+(cd "$build/examples/gallery" && exec ./gallery) >"$log" 2>&1 &
+gallery_pid=$!
+gallery=$(wait_window "valence gallery") || { echo "FAIL: the gallery did not open" >&2; exit 1; }
+sleep 1
+shot "$gallery" gallery.png
+
 echo "-- set-title (pattern 1: ipcRenderer.send -> ipcMain.on) --"
-(cd "$build/examples/set_title" && exec ./set_title) &
-pids+=($!)
-if win=$(wait_window "Hello World!"); then
+start=$(($(wc -l <"$log") + 1))
+if win=$(open_app 1 "Hello World!"); then
   sleep 0.5
   xdotool windowfocus --sync "$win"
   xdotool key Tab
@@ -57,42 +93,40 @@ if win=$(wait_window "Hello World!"); then
     [ "$title" = "Hello from valence" ] && break
     sleep 0.1
   done
+  conversation "$start"
   echo "   window title after clicking Set: '$title'"
   [ "$title" = "Hello from valence" ] || fail "set-title: the window title is '$title'"
   shot "$win" set-title.png
+  close_app "$win"
 else
   fail "set-title: no window appeared"
 fi
-kill "${pids[-1]}" 2>/dev/null || true
 
 echo "-- ping (pattern 2: ipcRenderer.invoke -> ipcMain.handle) --"
-log=$(mktemp)
-(cd "$build/examples/ping" && exec ./ping) >"$log" 2>&1 &
-pids+=($!)
-if win=$(wait_window "Hello from Electron renderer!"); then
+start=$(($(wc -l <"$log") + 1))
+if win=$(open_app 2 "Hello from Electron renderer!"); then
   sleep 0.5
   xdotool windowfocus --sync "$win"
   xdotool key Tab space
   for _ in $(seq 50); do
-    [ "$(grep -c "InvokeReply 'ping'" "$log")" -ge 2 ] && break
+    [ "$(tail -n +"$start" "$log" | grep -c "InvokeReply 'ping'")" -ge 2 ] && break
     sleep 0.1
   done
   sleep 0.3
+  conversation "$start"
   shot "$win" ping.png
-  cat "$log" | sed 's/^/   /'
-  [ "$(grep -c "InvokeReply 'ping'" "$log")" -ge 2 ] || fail "ping: main did not answer twice"
-  grep -q "CONSOLE LOG Pong" "$log" || fail "ping: the page did not log Pong"
+  [ "$(tail -n +"$start" "$log" | grep -c "InvokeReply 'ping'")" -ge 2 ] || fail "ping: main did not answer twice"
+  tail -n +"$start" "$log" | grep -q "CONSOLE LOG Pong" || fail "ping: the page did not log Pong"
+  close_app "$win"
 else
   fail "ping: no window appeared"
 fi
-rm -f "$log"
 
 echo "-- open-file (pattern 2: invoke -> handle -> dialog.showOpenDialog) --"
+start=$(($(wc -l <"$log") + 1))
 pick="$shots/a file to open.txt"
 echo "chosen in the demo" >"$pick"
-(cd "$build/examples/open_file" && exec ./open_file) &
-pids+=($!)
-if win=$(wait_window "Dialog"); then
+if win=$(open_app 3 "Dialog"); then
   sleep 0.5
   xdotool windowfocus --sync "$win"
   xdotool key Tab space
@@ -106,20 +140,21 @@ if win=$(wait_window "Dialog"); then
     sleep 0.3
     xdotool key Return
     sleep 1
+    conversation "$start"
+    tail -n +"$start" "$log" | grep -q "InvokeReply 'dialog:openFile' #1 \"$pick\"" ||
+      fail "open-file: main did not answer with the picked file"
     shot "$win" open-file.png
   else
     fail "open-file: no file chooser appeared"
   fi
+  close_app "$win"
 else
   fail "open-file: no window appeared"
 fi
-kill "${pids[-1]}" 2>/dev/null || true
 
 echo "-- menu counter (pattern 3: Menu -> webContents.send; the page replies) --"
-log=$(mktemp)
-(cd "$build/examples/menu_counter" && exec ./menu_counter reply) >"$log" 2>&1 &
-pids+=($!)
-if win=$(wait_window "Menu Counter"); then
+start=$(($(wc -l <"$log") + 1))
+if win=$(open_app 4 "Menu Counter"); then
   sleep 0.5
   xdotool windowfocus --sync "$win"
   for _ in 1 2 3; do
@@ -129,39 +164,17 @@ if win=$(wait_window "Menu Counter"); then
     sleep 0.3
   done
   sleep 0.5
+  conversation "$start"
   shot "$win" menu-counter.png
-  grep -E "counter-value|^[0-9-]+$" "$log" | sed 's/^/   /'
-  grep -qx 3 "$log" || fail "menu counter: main did not print 3"
+  tail -n +"$start" "$log" | grep -qx 3 || fail "menu counter: main did not print 3"
+  close_app "$win"
 else
   fail "menu counter: no window appeared"
 fi
-rm -f "$log"
-kill "${pids[-1]}" 2>/dev/null || true
-
-echo "-- legacy ping-pong (001: asyncChannelToMain / asyncChannelToRenderer, nodeIntegration) --"
-log=$(mktemp)
-(cd "$build/examples/legacy" && exec ./legacy_patterns async) >"$log" 2>&1 &
-pids+=($!)
-if win=$(wait_window "Hello World IPC"); then
-  sleep 0.5
-  xdotool windowfocus --sync "$win"
-  xdotool key Tab space
-  sleep 1
-  shot "$win" legacy-async.png
-  grep -E "from (main|renderer)|\[ipc\]" "$log" | sed 's/^/   /'
-  grep -q "hello from renderer" "$log" || fail "legacy: main did not get the click's hello"
-  grep -q "world from main" "$log" || fail "legacy: the page did not get main's world"
-else
-  fail "legacy: no window appeared"
-fi
-rm -f "$log"
-kill "${pids[-1]}" 2>/dev/null || true
 
 echo "-- two windows (pattern 4: main as broker, then a MessagePort each) --"
-log=$(mktemp)
-(cd "$build/examples/two_windows" && exec ./two_windows) >"$log" 2>&1 &
-pids+=($!)
-if wa=$(wait_window "Window A") && wb=$(wait_window "Window B"); then
+start=$(($(wc -l <"$log") + 1))
+if wa=$(open_app 5 "Window A") && wb=$(wait_window "Window B"); then
   sleep 1
   xdotool windowfocus --sync "$wa"
   xdotool key Tab Tab space        # "Send through main"
@@ -174,13 +187,43 @@ if wa=$(wait_window "Window A") && wb=$(wait_window "Window B"); then
   title_b=$(xdotool getwindowname "$wb")
   echo "   B after 'Send directly':     $title_b"
   [ "$title_b" = "Window B: direct: A says hello" ] || fail "two windows: port: '$title_b'"
+  conversation "$start"
   shot "$wb" two-windows-b.png
-  grep "main forwards" "$log" | sed 's/^/   /'
-  [ "$(grep -c "main forwards" "$log")" -eq 1 ] || fail "two windows: the direct message went through main"
+  [ "$(tail -n +"$start" "$log" | grep -c "main forwards")" -eq 1 ] ||
+    fail "two windows: the direct message went through main"
+  close_app "$wa"
 else
   fail "two windows: the windows did not appear"
 fi
-rm -f "$log"
-kill "${pids[-1]}" 2>/dev/null || true
+
+echo "-- legacy ping-pong (001: asyncChannelToMain / asyncChannelToRenderer, nodeIntegration) --"
+start=$(($(wc -l <"$log") + 1))
+if win=$(open_app 6 "Hello World IPC"); then
+  sleep 0.5
+  xdotool windowfocus --sync "$win"
+  xdotool key Tab space
+  sleep 1
+  conversation "$start"
+  shot "$win" legacy-async.png
+  tail -n +"$start" "$log" | grep -q "hello from renderer" || fail "legacy: main did not get the click's hello"
+  tail -n +"$start" "$log" | grep -q "world from main" || fail "legacy: the page did not get main's world"
+  close_app "$win"
+else
+  fail "legacy: no window appeared"
+fi
+
+echo "-- legacy sendSync (001: syncChannelToMain, event.returnValue) --"
+start=$(($(wc -l <"$log") + 1))
+if win=$(open_app 7 "Hello World IPC"); then
+  sleep 0.5
+  xdotool windowfocus --sync "$win"
+  xdotool key Tab space
+  sleep 1
+  conversation "$start"
+  tail -n +"$start" "$log" | grep -q "CONSOLE LOG world from main" || fail "legacy sync: no 'world from main'"
+  close_app "$win"
+else
+  fail "legacy sync: no window appeared"
+fi
 
 [ "$failures" -eq 0 ] && echo "walkthrough: all apps behaved" || exit 1
