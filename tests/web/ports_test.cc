@@ -136,5 +136,48 @@ TEST_F(PortsTest, NavigationClosesThePagesPorts) {
   EXPECT_TRUE(wait_for([&] { return closed; })) << "the old document's port stayed open";
 }
 
+TEST_F(PortsTest, ClosingAPortInThePreloadClosesItsOtherEnd) {
+  // WebKit's MessagePort has no 'close' event, so the runtime also closes
+  // the socket when the preload closes a port it was given.
+  const char* preload = R"JS(
+    const { ipcRenderer } = require('electron')
+    ipcRenderer.on('port', (event) => { event.ports[0].postMessage('bye'); event.ports[0].close() })
+  )JS";
+  auto win = open(preload, kPage);
+  std::shared_ptr<MessagePort> theirs;
+  auto ours = make_pair(theirs);
+  std::string got;
+  bool closed = false;
+  ours->on_message([&](MessageEvent& e) { got = e.data.get_string(); });
+  ours->on_close([&] { closed = true; });
+  ours->start();
+  ASSERT_TRUE(win->web_contents()->post_message("port", Value(nullptr), {theirs}));
+  ASSERT_TRUE(wait_for([&] { return closed; }));
+  EXPECT_EQ(got, "bye") << "what was posted before close() arrives first";
+}
+
+TEST_F(PortsTest, APageTalksToANativeChildDirectly) {
+  // The page makes the channel; main hands one end on to a native C++ child.
+  const char* preload = R"JS(
+    const { ipcRenderer } = require('electron')
+    const { port1, port2 } = new MessageChannel()
+    port1.onmessage = (e) => ipcRenderer.send('child-said', e.data)
+    ipcRenderer.postMessage('for-the-child', null, [port2])
+    port1.postMessage('hello child')
+  )JS";
+  auto child = app().main_process().spawn_child({.path = VALENCE_PORT_ECHO_CHILD});
+  ASSERT_TRUE(child) << child.error().message;
+  ipc().on("for-the-child", [&](IpcMainEvent& event) {
+    ASSERT_EQ(event.ports.size(), 1u);
+    ASSERT_TRUE((*child)->post_message("port", Value(nullptr), {event.ports[0]}));
+  });
+  std::string said;
+  ipc().on("child-said", [&](IpcMainEvent&, std::string text) { said = text; });
+  auto win = open(preload, kPage);
+  ASSERT_TRUE(wait_for([&] { return !said.empty(); }));
+  EXPECT_EQ(said, "native: hello child");
+  (*child)->kill();
+}
+
 }  // namespace
 }  // namespace valence::test

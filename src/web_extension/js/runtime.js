@@ -106,10 +106,33 @@
     const PortAddEventListener = EventTarget.prototype.addEventListener;
     const ObjectGetPrototypeOf = Object.getPrototypeOf;
     const relays = new MapCtor();  // handle -> this world's MessagePort relayed to it
+    const given = new WeakMap();   // a port handed out (port1) -> its socket's handle
+    const WeakMapGet = WeakMap.prototype.get;
+    // WebKit's MessagePort has no 'close' event: a relay cannot see its
+    // partner close. So closing a port this world was given closes its
+    // socket too (the other end gets 'close' after the messages posted
+    // before). Ports handed on to the page's main world close with the
+    // document.
+    // close() first posts a token (random, per port) that its relay knows:
+    // it arrives after everything posted before, then the relay closes.
+    const closeTokens = new MapCtor();  // handle -> the token
+    PortPrototype.close = function close() {
+      const handle = ReflectApply(WeakMapGet, given, [this]);
+      if (handle !== undefined && closeTokens.has(handle))
+        ReflectApply(PortPostMessage, this, [closeTokens.get(handle)]);
+      ReflectApply(PortClose, this, []);
+    };
 
     function relay(handle, port, prefix, unsent) {
       relays.set(handle, port);
       ReflectApply(PortAddEventListener, port, ['message', (event) => {
+        if (closeTokens.has(handle) && event.data === closeTokens.get(handle)) {
+          closeTokens.delete(handle);
+          relays.delete(handle);
+          native.portClose(handle);
+          ReflectApply(PortClose, port, []);
+          return;
+        }
         if (event.ports && event.ports.length)
           consoleError('MessagePort: ports sent over a port are not supported in pages yet; dropped');
         let bytes;
@@ -131,6 +154,8 @@
       relay(handle, channel.port2,
             record && record[0] instanceof ArrayBuffer ? new Uint8Array(record[0]) : empty,
             record && record[1] instanceof ArrayBuffer ? new Uint8Array(record[1]) : empty);
+      given.set(channel.port1, handle);
+      closeTokens.set(handle, 'valence-close-' + randomId());
       return channel.port1;
     }
     function randomId() {
