@@ -16,6 +16,7 @@
 // After gtest: X11's macros (None, Bool) break gtest's headers.
 #include <gdk/gdkx.h>
 #include <gtk/gtk.h>
+#include <webkit2/webkit2.h>
 
 namespace valence::test {
 namespace {
@@ -242,6 +243,62 @@ TEST_F(SeedAppsTest, MenuCounterBasic) {
   EXPECT_TRUE(wait_for([&] {
     return eval(win, "document.getElementById('counter').innerText").get_string() == "-1";
   }));
+}
+
+TEST_F(SeedAppsTest, MenuRolesAndAccelerators) {
+  auto win = open_example("set_title");
+  auto loads = std::make_shared<int>(0);
+  win->web_contents()->on_did_finish_load([loads] { ++*loads; });
+  bool custom = false;
+  auto menu = Menu::build_from_template({
+      {.label = "View",
+       .submenu =
+           {
+               {.role = "reload"},
+               {.role = "toggleDevTools"},
+               {.type = "separator"},
+               {.label = "Custom",
+                .accelerator = "CmdOrCtrl+Shift+K",
+                .click = [&](MenuItem&, auto&) { custom = true; }},
+           }},
+  });
+  Menu::set_application_menu(menu);
+  auto& view = menu->items[0]->submenu->items;
+  EXPECT_EQ(view[0]->label, "_Reload") << "a role gives the item its label";
+  EXPECT_EQ(view[0]->accelerator, "CmdOrCtrl+R");
+  view[0]->click(win);
+  EXPECT_TRUE(wait_for([&] { return *loads == 1; })) << "reload";
+  focus(win);
+  keys("key ctrl+r");  // the role's accelerator
+  EXPECT_TRUE(wait_for([&] { return *loads == 2; })) << "reload by its accelerator";
+  focus(win);
+  keys("key ctrl+shift+k");
+  EXPECT_TRUE(wait_for([&] { return custom; })) << "a template's accelerator";
+  view[1]->click(win);  // WebKit's inspector opens
+  EXPECT_TRUE(wait_for([&] {
+    return webkit_web_inspector_get_web_view(webkit_web_view_get_inspector(
+               static_cast<WebKitWebView*>(win->native_view()))) != nullptr;
+  })) << "toggleDevTools";
+  view[1]->click(win);
+  Menu::set_application_menu(nullptr);
+}
+
+TEST_F(SeedAppsTest, DialogOptionsReachTheChooser) {
+  auto win = open_example("open_file");
+  dialog::OpenDialogOptions seen;
+  dialog::set_test_responder([&](const dialog::OpenDialogOptions& o) {
+    seen = o;
+    return dialog::OpenDialogReturnValue{false, {"/a", "/b"}};
+  });
+  auto r = dialog::show_open_dialog_sync(win, {.title = "Pick images",
+                                               .filters = {{"Images", {"png", "jpg"}}},
+                                               .properties = {"openFile", "multiSelections"}});
+  EXPECT_FALSE(r.canceled);
+  EXPECT_EQ(r.file_paths, (std::vector<std::string>{"/a", "/b"}));
+  EXPECT_EQ(seen.title, "Pick images");
+  ASSERT_EQ(seen.filters.size(), 1u);
+  EXPECT_EQ(seen.filters[0].extensions[1], "jpg");
+  dialog::set_test_responder(nullptr);
 }
 
 // examples/legacy/main.cc's listeners.
