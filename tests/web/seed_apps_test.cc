@@ -32,6 +32,20 @@ void xdotool(const std::string& args) {
   ASSERT_EQ(rc, 0) << command;
 }
 
+// examples/open_file/main.cc's handler.
+Future<Value> handle_file_open(IpcMainInvokeEvent&) {
+  Promise<Value> result;
+  auto future = result.future();
+  dialog::show_open_dialog().then(
+      [result = std::move(result)](Result<dialog::OpenDialogReturnValue> r) mutable {
+        if (r && !r->canceled)
+          result.set(Value(r->file_paths[0]));
+        else
+          result.set(Value());
+      });
+  return future;
+}
+
 class SeedAppsTest : public WebTest {
  protected:
   std::shared_ptr<BrowserWindow> open_example(const std::string& app,
@@ -109,18 +123,7 @@ TEST_F(SeedAppsTest, PingShowsTheVersionsLineAndThePong) {
 
 TEST_F(SeedAppsTest, OpenFileThroughTheRealGtkDialog) {
   // examples/open_file/main.cc
-  ASSERT_TRUE(ipc().handle("dialog:openFile", [](IpcMainInvokeEvent&) {
-    Promise<Value> result;
-    auto future = result.future();
-    dialog::show_open_dialog().then(
-        [result = std::move(result)](Result<dialog::OpenDialogReturnValue> r) mutable {
-          if (r && !r->canceled)
-            result.set(Value(r->file_paths[0]));
-          else
-            result.set(Value());
-        });
-    return future;
-  }));
+  ASSERT_TRUE(ipc().handle("dialog:openFile", handle_file_open));
   std::string file = scratch_dir() + "/chosen file.txt";
   std::ofstream(file) << "hello";
   auto win = open_example("open_file");
@@ -154,18 +157,7 @@ TEST_F(SeedAppsTest, OpenFileThroughTheRealGtkDialog) {
 }
 
 TEST_F(SeedAppsTest, OpenFileCanceledThroughTheTestHook) {
-  ASSERT_TRUE(ipc().handle("dialog:openFile", [](IpcMainInvokeEvent&) {
-    Promise<Value> result;
-    auto future = result.future();
-    dialog::show_open_dialog().then(
-        [result = std::move(result)](Result<dialog::OpenDialogReturnValue> r) mutable {
-          if (r && !r->canceled)
-            result.set(Value(r->file_paths[0]));
-          else
-            result.set(Value());
-        });
-    return future;
-  }));
+  ASSERT_TRUE(ipc().handle("dialog:openFile", handle_file_open));
   int asked = 0;
   dialog::set_test_responder([&](const dialog::OpenDialogOptions&) {
     ++asked;

@@ -3,6 +3,9 @@
 #include "ipc/main/child_host.h"
 
 namespace valence {
+namespace {
+constexpr std::size_t kMaxQueuedSends = 4096;
+}  // namespace
 
 WebContents::WebContents(int id) : id_(id) {}
 WebContents::~WebContents() = default;
@@ -13,6 +16,9 @@ bool WebContents::is_connected() const noexcept {
 
 bool WebContents::send_values(std::string_view channel, std::vector<Value> args) {
   if (!host_ && page_ && !gone_) {
+    // Bounded: a page whose connection never comes (its web process failed
+    // to load the extension, say) must not grow main without limit.
+    if (queued_sends_.size() >= kMaxQueuedSends) return false;
     queued_sends_.emplace_back(std::string(channel), std::move(args));
     return true;
   }
