@@ -12,7 +12,7 @@
 
 using namespace valence;
 
-std::shared_ptr<BrowserWindow> create_window(App& app, const std::string& name, int x) {
+std::shared_ptr<BrowserWindow> create_window(App& app, const std::string& name) {
   auto win = BrowserWindow::create(
       app, {.width = 480,
             .height = 360,
@@ -20,7 +20,6 @@ std::shared_ptr<BrowserWindow> create_window(App& app, const std::string& name, 
             .web_preferences = {.preload = App::resource_path("preload.js")}});
   if (!win) return nullptr;
   (void)(*win)->load_url("file://" + App::resource_path("index.html") + "?" + name);
-  (void)x;
   return *win;
 }
 
@@ -28,8 +27,8 @@ int main(int argc, char** argv) {
   App app(argc, argv);
   std::shared_ptr<BrowserWindow> a, b;
   app.when_ready([&] {
-    a = create_window(app, "A", 0);
-    b = create_window(app, "B", 500);
+    a = create_window(app, "A");
+    b = create_window(app, "B");
     if (!a || !b) return app.quit();
     // The broker: whatever one window sends on 'to-other' goes to the other.
     app.ipc_main().on("to-other", [&](IpcMainEvent& event, std::string text) {
