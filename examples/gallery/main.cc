@@ -62,7 +62,8 @@ Result<int> launch(const std::string& name) {
       g_clear_error(&error);
       return make_error(ErrorCode::kFailed, message);
     }
-    g_child_watch_add(pid, [](GPid p, gint, gpointer) { g_spawn_close_pid(p); }, nullptr);
+    g_child_watch_add(
+        pid, [](GPid p, gint, gpointer) { g_spawn_close_pid(p); }, nullptr);
     std::printf("gallery: opened %s (pid %d)\n", a.name, pid);
     std::fflush(stdout);
     return static_cast<int>(pid);
@@ -74,9 +75,8 @@ int main(int argc, char** argv) {
   App app(argc, argv);
   app.when_ready([&] {
     (void)app.ipc_main().handle("apps:list", [](IpcMainInvokeEvent&) { return app_list(); });
-    (void)app.ipc_main().handle("apps:open", [](IpcMainInvokeEvent&, std::string name) {
-      return launch(name);
-    });
+    (void)app.ipc_main().handle("apps:open",
+                                [](IpcMainInvokeEvent&, std::string name) { return launch(name); });
     auto win = BrowserWindow::create(
         app, {.width = 980,
               .height = 700,
