@@ -1,9 +1,11 @@
 #!/usr/bin/env bash
-# The unit tier under ASan+UBSan (clang), and the decoder fuzzer for a bounded
-# time: scripts/test-sanitizers.sh [fuzz-seconds]   (default 60; 0 skips it)
+# The unit tier under ASan+UBSan (clang), the web tier with the main process
+# under ASan+UBSan (leak checking off there: GTK and WebKit keep process-lifetime
+# caches), and the decoder fuzzer for a bounded time:
+#   scripts/test-sanitizers.sh [fuzz-seconds]   (default 60; 0 skips it)
 set -euo pipefail
 cd "$(dirname "$0")/.."
-scripts/deps.sh build test fuzz
+scripts/deps.sh build test fuzz web
 build="${VALENCE_ASAN_BUILD_DIR:-build-asan}"
 seconds="${1:-60}"
 CC=clang CXX=clang++ cmake -S . -B "$build" -G Ninja -DCMAKE_BUILD_TYPE=Debug \
@@ -13,6 +15,17 @@ cmake --build "$build" -j"$(nproc)"
 export ASAN_OPTIONS=detect_leaks=1:abort_on_error=1
 export UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1
 ctest --test-dir "$build" --output-on-failure -j"$(nproc)" -L 'unit|multiprocess|oracle|tools'
+# The web tier with main under ASan+UBSan. WebKit's web process cannot load
+# an instrumented extension (no ASan runtime there), so the pages use the
+# extension from the regular build (the same one scripts/test.sh builds).
+if [ -d "$build/tests/web" ] && command -v xvfb-run >/dev/null; then
+  regular="${VALENCE_BUILD_DIR:-build}"
+  cmake -S . -B "$regular" -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo \
+    -DVALENCE_WERROR="${VALENCE_WERROR:-OFF}" >/dev/null
+  cmake --build "$regular" -j"$(nproc)" --target valence_web_extension
+  VALENCE_WEB_EXTENSION_DIR="$(cd "$regular" && pwd)/web-extension" ASAN_OPTIONS=detect_leaks=0:abort_on_error=1 \
+    ctest --test-dir "$build" --output-on-failure -j"$(nproc)" -L web -E walkthrough --timeout 300
+fi
 if [ "$seconds" != 0 ]; then
   fuzz/run_fuzz.sh "$build" "$seconds"
   mkdir -p "$build/fuzz/frame_corpus"
