@@ -179,5 +179,33 @@ TEST_F(PortsTest, APageTalksToANativeChildDirectly) {
   (*child)->kill();
 }
 
+TEST_F(PortsTest, APortMadeByThePageReachesMain) {
+  // The page's own `new MessageChannel()`: one end goes to the preload with
+  // window.postMessage, which sends it on with ipcRenderer.postMessage.
+  const char* preload = R"JS(
+    const { ipcRenderer } = require('electron')
+    window.addEventListener('message', (event) => {
+      if (event.data === 'port-for-main') ipcRenderer.postMessage('page-port', 'from the page', event.ports)
+    })
+  )JS";
+  std::shared_ptr<MessagePort> port;
+  ipc().on("page-port", [&](IpcMainEvent& event, std::string) {
+    ASSERT_EQ(event.ports.size(), 1u);
+    port = event.ports[0];
+  });
+  auto win = open(preload, kPage);
+  eval(win,
+       "{ const { port1, port2 } = new MessageChannel();"
+       " port1.onmessage = (e) => port1.postMessage('page answers ' + e.data);"
+       " window.postMessage('port-for-main', '*', [port2]); 1 }");
+  ASSERT_TRUE(wait_for([&] { return port != nullptr; }));
+  std::string got;
+  port->on_message([&](MessageEvent& e) { got = e.data.get_string(); });
+  port->start();
+  EXPECT_TRUE(port->post_message(Value("ping")));
+  ASSERT_TRUE(wait_for([&] { return !got.empty(); }));
+  EXPECT_EQ(got, "page answers ping");
+}
+
 }  // namespace
 }  // namespace valence::test
