@@ -176,34 +176,41 @@ TEST_F(PortsTest, APortHalfwayThroughALargeMessageMovesToAnotherChildIntact) {
   auto a = spawn_porter();
   auto b = spawn_porter();
   int attempts = 0;
-  for (int turns : {0, 1, 2, 3, 5, 8, 13}) {
-    SCOPED_TRACE("turns " + std::to_string(turns));
-    const std::string name = "p" + std::to_string(turns);
-    auto ch = MessageChannelMain::create(loop());
-    ASSERT_TRUE(ch);
-    int heard_here = 0;
-    ch->port1->on_message([&](MessageEvent&) { ++heard_here; });
-    ASSERT_TRUE(give_port(b, ch->port2, name, "count"));
-    Value r = command(
-        b, Value::object({{"op", "post"}, {"name", name}, {"count", 2}, {"bytes", 5 << 20}}));
-    ASSERT_TRUE(report_ok(r)) << report_message(r);
-    // b's bytes fill the socket; main reads some of them for `turns` turns.
-    ch->port1->start();
-    for (int t = 0; t < turns; ++t) loop().run_once(std::chrono::milliseconds(2));
-    if (heard_here > 0) break;  // main read it all already; later points add nothing
-    ++attempts;
-    ASSERT_TRUE(give_port(a, ch->port1, name, "count"));
-    ASSERT_TRUE(run_until([&] {
+  int after_reading = 0;  // transfers after main had run (and read) at least one turn
+  // Whether main is still mid-message after `turns` turns depends on the
+  // machine's load; the sequence is tried again (up to 3 rounds) until a
+  // transfer happened after main had read part of the message.
+  for (int round = 0; round < 3 && after_reading == 0; ++round)
+    for (int turns : {0, 1, 2, 3, 5, 8, 13}) {
+      SCOPED_TRACE("round " + std::to_string(round) + ", turns " + std::to_string(turns));
+      const std::string name = "p" + std::to_string(round) + "_" + std::to_string(turns);
+      auto ch = MessageChannelMain::create(loop());
+      ASSERT_TRUE(ch);
+      int heard_here = 0;
+      ch->port1->on_message([&](MessageEvent&) { ++heard_here; });
+      ASSERT_TRUE(give_port(b, ch->port2, name, "count"));
+      Value r = command(
+          b, Value::object({{"op", "post"}, {"name", name}, {"count", 2}, {"bytes", 5 << 20}}));
+      ASSERT_TRUE(report_ok(r)) << report_message(r);
+      // b's bytes fill the socket; main reads some of them for `turns` turns.
+      ch->port1->start();
+      for (int t = 0; t < turns; ++t) loop().run_once(std::chrono::milliseconds(2));
+      if (heard_here > 0) break;  // main read it all already; later points add nothing
+      ++attempts;
+      if (turns > 0) ++after_reading;
+      ASSERT_TRUE(give_port(a, ch->port1, name, "count"));
+      ASSERT_TRUE(run_until([&] {
+        Value c = command(a, Value::object({{"op", "count"}, {"name", name}}));
+        const Value* n = report_value(c).find("received");
+        return n && n->is_int32() && n->get_int32() == 2;
+      }));
       Value c = command(a, Value::object({{"op", "count"}, {"name", name}}));
-      const Value* n = report_value(c).find("received");
-      return n && n->is_int32() && n->get_int32() == 2;
-    }));
-    Value c = command(a, Value::object({{"op", "count"}, {"name", name}}));
-    EXPECT_EQ(*report_value(c).find("in_order"), Value(true)) << "a large message arrived damaged";
-    EXPECT_EQ(heard_here, 0);
-  }
+      EXPECT_EQ(*report_value(c).find("in_order"), Value(true))
+          << "a large message arrived damaged";
+      EXPECT_EQ(heard_here, 0);
+    }
   RecordProperty("transfers_mid_message", attempts);
-  EXPECT_GE(attempts, 2);  // at least one transfer after main had read part of it
+  EXPECT_GE(after_reading, 1);  // at least one transfer after main had read part of it
 }
 
 // The transfer rules for webContents.postMessage (no source port).
