@@ -100,6 +100,10 @@ struct DecodeOptions {
   // Bytes after the top-level value are an error unless this is set (Node
   // ignores them; valence's own frames never have them).
   bool allow_trailing_bytes = false;
+  // When set, told whether the value holds any Ref (a shared reference, a
+  // cycle, or views sharing a buffer), so callers that split a tree can
+  // skip looking for them.
+  bool* produced_refs = nullptr;
 };
 
 // Encodes `value` with the header FF 0F.

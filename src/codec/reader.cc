@@ -62,6 +62,7 @@ class Reader {
   bool read_header();
   bool read_value(Value& out, bool allow_hole = false);
   bool at_end() const { return in_.remaining() == 0; }
+  bool produced_refs() const { return produced_refs_; }
   std::size_t position() const { return in_.position(); }
   bool fail(std::string message, ErrorCode code = ErrorCode::kBadMessage) {
     if (!failed_) {
@@ -134,6 +135,7 @@ class Reader {
   std::uint32_t version_ = 0;
   std::vector<NodeInfo> nodes_;              // by tree id
   std::vector<std::uint32_t> wire_to_tree_;  // by wire id
+  bool produced_refs_ = false;
   std::size_t depth_ = 0;
   std::deque<std::vector<PropertyList::Entry>> scratch_;  // by depth; deque: stable references
   std::deque<std::string> key_store_;  // keys of large objects, for duplicate checks
@@ -262,6 +264,7 @@ bool Reader::read_value(Value& out, bool allow_hole) {
         return fail("reference to object " + std::to_string(wire) + ", which does not exist");
       std::uint32_t tree = wire_to_tree_[wire];
       out = Value(Ref{tree});
+      produced_refs_ = true;
       // V8 reads a view record after a reference to an ArrayBuffer too.
       std::uint8_t next;
       if (nodes_[tree].type == Type::kArrayBuffer && peek_tag(next) &&
@@ -750,6 +753,7 @@ Result<Value> decode(std::span<const std::uint8_t> bytes, const DecodeOptions& o
     r.fail("unexpected bytes after the value");
     return Unexpected{r.take_error()};
   }
+  if (options.produced_refs) *options.produced_refs = r.produced_refs();
   return v;
 }
 

@@ -208,3 +208,24 @@ TEST(Codec, LargeBufferRoundTrip) {
 
 }  // namespace
 }  // namespace valence::codec
+
+namespace valence::codec {
+namespace {
+
+TEST(DecodeReportsRefs, OnlyWhenTheValueHasSome) {
+  DecodeOptions options;
+  bool refs = true;
+  options.produced_refs = &refs;
+  auto plain = encode(Value::array({Value::object({{"a", 1}}), "x"}));
+  ASSERT_TRUE(plain);
+  ASSERT_TRUE(decode(*plain, options));
+  EXPECT_FALSE(refs);
+  // [o, o]: the second is a reference to the first.
+  auto shared = encode(Value::array({Value::object({{"a", 1}}), Ref{1}}));
+  ASSERT_TRUE(shared);
+  ASSERT_TRUE(decode(*shared, options));
+  EXPECT_TRUE(refs);
+}
+
+}  // namespace
+}  // namespace valence::codec

@@ -65,6 +65,7 @@ Result<Message> decode_message(std::uint8_t kind, std::span<const std::uint8_t> 
   m.channel.assign(reinterpret_cast<const char*>(channel.data()), channel.size());
   codec::DecodeOptions options;
   options.form = codec::Form::kValence;
+  options.produced_refs = &m.body_has_refs;
   auto body = codec::decode(payload.subspan(in.position()), options);
   if (!body)
     return make_error(ErrorCode::kBadMessage, std::string(message_kind_name(m.kind)) + " '" +
@@ -73,40 +74,7 @@ Result<Message> decode_message(std::uint8_t kind, std::span<const std::uint8_t> 
   return m;
 }
 
-namespace {
-
-bool contains_ref(const Value& v) {
-  switch (v.type()) {
-    case Type::kRef: return true;
-    case Type::kObject:
-      for (const auto& [k, child] : v.get_object())
-        if (contains_ref(child)) return true;
-      return false;
-    case Type::kArray: {
-      bool found = false;
-      const Array& a = v.get_array();
-      a.for_each_element(
-          [&](std::uint32_t, const Value& child) { found = found || contains_ref(child); });
-      for (const auto& [k, child] : a.properties()) found = found || contains_ref(child);
-      return found;
-    }
-    case Type::kMap:
-      for (const auto& [k, child] : v.get_map().entries())
-        if (contains_ref(k) || contains_ref(child)) return true;
-      return false;
-    case Type::kSet:
-      for (const auto& child : v.get_set().values())
-        if (contains_ref(child)) return true;
-      return false;
-    case Type::kView: return contains_ref(v.get_view().buffer());
-    case Type::kError: return v.get_error().has_cause && contains_ref(v.get_error().cause);
-    default: return false;
-  }
-}
-
-}  // namespace
-
-Result<std::vector<Value>> take_args(Value& body) {
+Result<std::vector<Value>> take_args(Value& body, bool has_refs) {
   Array* a = body.get_if_array();
   if (!a)
     return make_error(ErrorCode::kBadMessage,
@@ -115,7 +83,7 @@ Result<std::vector<Value>> take_args(Value& body) {
     return make_error(ErrorCode::kBadMessage, std::to_string(a->length()) + " arguments (limit " +
                                                   std::to_string(kMaxArgs) + ")");
   std::vector<Value> args;
-  if (contains_ref(body)) {
+  if (has_refs) {
     // Ref ids count from the message's root (the array): each argument
     // becomes a tree of its own, renumbered.
     RefIndex index(body);

@@ -22,6 +22,7 @@ struct Message {
   ReplyStatus status = ReplyStatus::kOk;
   Value body;                 // args as an Array for messages; the result/error for replies
   std::vector<UniqueFd> fds;  // the frame's descriptors (kPostMessage, kPortMessage)
+  bool body_has_refs = true;  // false when decoding saw no Ref (take_args's fast path)
 };
 
 // Most bytes a channel name may have.
@@ -36,9 +37,10 @@ Result<Message> decode_message(std::uint8_t kind, std::span<const std::uint8_t> 
 // Most arguments one message may carry.
 inline constexpr std::size_t kMaxArgs = 65536;
 
-// The args of a message body as a vector (moves them out). Errors:
-// kBadMessage when the body is not an array of at most kMaxArgs.
-Result<std::vector<Value>> take_args(Value& body);
+// The args of a message body as a vector (moves them out), each a tree of
+// its own (Ref ids renumbered, which `has_refs` = false lets it skip).
+// Errors: kBadMessage when the body is not an array of at most kMaxArgs.
+Result<std::vector<Value>> take_args(Value& body, bool has_refs = true);
 Value make_args(std::vector<Value> args);
 
 }  // namespace valence::ipc

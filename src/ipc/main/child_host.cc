@@ -281,7 +281,7 @@ void ChildHost::dispatch(Message m) {
 }
 
 void ChildHost::handle_message(Message m) {
-  auto args = take_args(m.body);
+  auto args = take_args(m.body, m.body_has_refs);
   if (!args) {
     bad_message("'" + m.channel + "': " + args.error().message);
     return;
@@ -293,7 +293,7 @@ void ChildHost::handle_message(Message m) {
 }
 
 void ChildHost::handle_invoke(Message m) {
-  auto args = take_args(m.body);
+  auto args = take_args(m.body, m.body_has_refs);
   if (!args) {
     bad_message("'" + m.channel + "': " + args.error().message);
     return;
@@ -327,7 +327,7 @@ void ChildHost::handle_invoke(Message m) {
 }
 
 void ChildHost::handle_sync(Message m) {
-  auto args = take_args(m.body);
+  auto args = take_args(m.body, m.body_has_refs);
   if (!args) {
     bad_message("'" + m.channel + "': " + args.error().message);
     return;

@@ -272,7 +272,7 @@ void RendererConnection::handle(Message m) {
       if (auto id = m.body.find("id"); id && id->is_int32()) id_ = id->get_int32();
       return;
     case MessageKind::kRendererMessage: {
-      auto args = take_args(m.body);
+      auto args = take_args(m.body, m.body_has_refs);
       if (!args) {
         owner_.report_error("message '" + m.channel +
                             "' from the main process: " + args.error().message);
