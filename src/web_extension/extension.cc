@@ -21,6 +21,7 @@
 #include <cstring>
 #include <map>
 #include <memory>
+#include <span>
 #include <string>
 #include <vector>
 
@@ -209,6 +210,23 @@ JSCValue* native_send_sync(GPtrArray* args, gpointer user_data) {
   return out;
 }
 
+// Calls the document's receiver with `argv` (taking them), reporting what
+// it throws: a listener's error must not escape into WebKit.
+void call_receiver(PageState& page, std::span<JSCValue*> argv) {
+  JSCContext* ctx = page.context;
+  JSCValue* receiver = g_object_ref(page.receiver);  // a listener may replace it
+  JSCValue* r = jsc_value_function_callv(receiver, static_cast<guint>(argv.size()), argv.data());
+  if (JSCException* e = jsc_context_get_exception(ctx)) {
+    char* report = jsc_exception_report(e);
+    std::fprintf(stderr, "valence: preload receiver threw: %s\n", report);
+    g_free(report);
+    jsc_context_clear_exception(ctx);
+  }
+  g_clear_object(&r);
+  g_object_unref(receiver);
+  for (JSCValue* v : argv) g_object_unref(v);
+}
+
 void deliver(PageState& page, Incoming& m) {
   if (!page.receiver || !page.context) return;
   JSCContext* ctx = page.context;
@@ -227,27 +245,14 @@ void deliver(PageState& page, Incoming& m) {
       handles_v,
   };
   g_bytes_unref(channel);
-  JSCValue* receiver = g_object_ref(page.receiver);
-  JSCValue* r = jsc_value_function_callv(receiver, 6, argv);
-  if (JSCException* e = jsc_context_get_exception(ctx)) {
-    char* report = jsc_exception_report(e);
-    std::fprintf(stderr, "valence: preload receiver threw: %s\n", report);
-    g_free(report);
-    jsc_context_clear_exception(ctx);
-  }
-  g_clear_object(&r);
-  g_object_unref(receiver);
-  for (JSCValue* v : argv) g_object_unref(v);
+  call_receiver(page, argv);
 }
 
 void deliver_lost(PageState& page, const std::string& reason) {
   if (!page.receiver || !page.context) return;
   JSCContext* ctx = page.context;
   JSCValue* argv[2] = {jsc_value_new_number(ctx, 0), jsc_value_new_string(ctx, reason.c_str())};
-  JSCValue* r = jsc_value_function_callv(page.receiver, 2, argv);
-  jsc_context_clear_exception(ctx);
-  g_clear_object(&r);
-  for (JSCValue* v : argv) g_object_unref(v);
+  call_receiver(page, argv);
 }
 
 // setReceiver(fn)
@@ -291,12 +296,7 @@ void deliver_port(PageState& page, int handle, int kind, const std::string& text
       jsc_value_new_number(ctx, 0),
       new_bytes(ctx, body),
   };
-  JSCValue* receiver = g_object_ref(page.receiver);
-  JSCValue* r = jsc_value_function_callv(receiver, 5, argv);
-  jsc_context_clear_exception(ctx);
-  g_clear_object(&r);
-  g_object_unref(receiver);
-  for (JSCValue* v : argv) g_object_unref(v);
+  call_receiver(page, argv);
 }
 
 // portStart(handle, prefix, unsent)
