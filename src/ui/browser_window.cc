@@ -149,8 +149,15 @@ Result<std::shared_ptr<BrowserWindow>> BrowserWindow::create(App& app,
   if (!preload.empty()) {
     std::string uri =
         "file://" + std::filesystem::absolute(options.web_preferences.preload).string();
+    // Wrapped as Electron wraps preloads (js/runtime.js, runPreload); the
+    // first line of the preload stays line 1.
+    std::string wrapped =
+        "(globalThis.__valencePreload || function () { throw new Error('valence: the preload "
+        "runtime is not installed in this document') })(function (require, process, global, "
+        "exports, module) {" +
+        preload + "\n})\n//# sourceURL=" + uri + "\n";
     WebKitUserScript* script = webkit_user_script_new_for_world(
-        (preload + "\n//# sourceURL=" + uri + "\n").c_str(), WEBKIT_USER_CONTENT_INJECT_TOP_FRAME,
+        wrapped.c_str(), WEBKIT_USER_CONTENT_INJECT_TOP_FRAME,
         WEBKIT_USER_SCRIPT_INJECT_AT_DOCUMENT_START, ipc::kPreloadWorldName, nullptr, nullptr);
     webkit_user_content_manager_add_script(content, script);
     webkit_user_script_unref(script);

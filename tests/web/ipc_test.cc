@@ -258,3 +258,27 @@ TEST_F(IpcTest, ReadyToShowFiresForAHiddenWindow) {
 
 }  // namespace
 }  // namespace valence::test
+
+namespace valence::test {
+namespace {
+
+// Main ends a connection that sends more than 65,536 arguments (and with it
+// every page of that web process): the page refuses them itself.
+TEST_F(IpcTest, TooManyArgumentsAreRefusedInThePage) {
+  auto win = open(kPreload, kPage);
+  Value r = eval(win,
+                 "(() => { try { api.send('many', ...new Array(65537).fill(0)); return 'sent' }"
+                 " catch (e) { return e.name + ': ' + e.message } })()");
+  EXPECT_EQ(r.get_string(), "RangeError: ipcRenderer.send('many'): 65537 arguments (limit 65536)");
+  r = eval(win,
+           "api.invoke('many', ...new Array(65537).fill(0)).then(() => 'resolved',"
+           " e => e.message)");
+  EXPECT_EQ(r.get_string(), "ipcRenderer.invoke('many'): 65537 arguments (limit 65536)");
+  std::size_t count = 0;
+  ipc().on("many", [&](IpcMainEvent&, const std::vector<Value>& args) { count = args.size(); });
+  eval(win, "api.send('many', ...new Array(65536).fill(0)); 1");
+  EXPECT_TRUE(wait_for([&] { return count == 65536; })) << "the limit itself passes";
+}
+
+}  // namespace
+}  // namespace valence::test

@@ -70,7 +70,7 @@ contextBridge.exposeInMainWorld('api', {
     return p
   },
 })
-const sentinel = { document: location.href }
+globalThis.sentinel = { document: location.href }
 )JS";
 
 const char* kPage = R"(<!DOCTYPE html><html><head><title>leak</title><script>

@@ -58,6 +58,14 @@
   const kMaxDepth = 1000;
   const kMaxPrototypeChain = 10000;
 
+  const EventTargetAddEventListener = EventTarget.prototype.addEventListener;
+  const EventStopImmediatePropagation = Event.prototype.stopImmediatePropagation;
+  const RejectionEventPromise =
+    typeof PromiseRejectionEvent === 'function'
+      ? ObjectGetOwnPropertyDescriptor(PromiseRejectionEvent.prototype, 'promise').get
+      : undefined;
+  const windowOfThisWorld = globalThis;
+
   function brand(fn, value) {
     try {
       ReflectApply(fn, value, []);
@@ -76,6 +84,34 @@
       main = native.mainWorld();  // now, before any script of the page runs
     } catch (e) {
       mainError = e;
+    }
+
+    // The preload world's unhandled rejections are its own business, as in
+    // Chromium, which reports an isolated world's rejections on the console
+    // only. WebKit dispatches them to the window, where the page's
+    // `unhandledrejection` (and later `rejectionhandled`) listeners would
+    // get the preload's promise and reason, hence its global. A capturing
+    // listener of this world, registered now, before any script of the page
+    // (so it runs before any listener the page can add), stops every such
+    // event whose promise is not provably the page's; WebKit still reports
+    // the rejection on the console. The page's own rejections pass.
+    // (`error` events need no guard: WebKit's ErrorEvent hands a listener
+    // of another world a structured copy of the error, or null.)
+    function guardRejectionEvents() {
+      if (RejectionEventPromise === undefined) return;
+      const onRejection = (event) => {
+        let promise;
+        try {
+          promise = ReflectApply(RejectionEventPromise, event, []);
+        } catch {
+          return;
+        }
+        if (main !== null && worldOf(promise) === main) return;
+        ReflectApply(EventStopImmediatePropagation, event, []);
+      };
+      const options = { __proto__: null, capture: true };
+      ReflectApply(EventTargetAddEventListener, windowOfThisWorld, ['unhandledrejection', onRejection, options]);
+      ReflectApply(EventTargetAddEventListener, windowOfThisWorld, ['rejectionhandled', onRejection, options]);
     }
 
     // The world `value` (an object) belongs to, told by where its prototype
@@ -147,8 +183,12 @@
       }
     }
 
+    // A function of `to` that calls `fn` of `from`. It never throws: what
+    // it would throw goes back in `box` (see makeFunction in
+    // bridge_main.js), so that a failure here, at the stack limit say, can
+    // only ever surface as an error of `to` made by `to`'s own code.
     function proxyFunction(fn, from, to) {
-      return to.makeFunction(function (args) {
+      return to.makeFunction(function (args, box) {
         // args: an array of `to`'s world (rest parameters: no holes, no
         // getters). One memo for all of them: a value passed twice arrives
         // as one object (as in Electron, one object cache per call).
@@ -161,7 +201,9 @@
           const result = from.apply(fn, undefined, copied);
           return copy(result, from, to, new MapCtor(), 0, false);
         } catch (e) {
-          throw intoWorld(e, to);
+          box.error = intoWorld(e, to);
+          box.threw = true;
+          return undefined;
         }
       });
     }
@@ -341,6 +383,8 @@
         throw intoWorld(e, local);
       }
     }
+
+    guardRejectionEvents();
 
     return ObjectFreeze({
       exposeInMainWorld,

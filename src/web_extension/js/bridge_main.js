@@ -12,6 +12,7 @@
   'use strict';
   const G = globalThis;
   const P = G.Promise;
+  const StackError = G.RangeError;
   const typed = { __proto__: null };
   for (const name of ['Int8Array', 'Uint8Array', 'Uint8ClampedArray', 'Int16Array', 'Uint16Array',
                       'Int32Array', 'Uint32Array', 'Float16Array', 'Float32Array', 'Float64Array',
@@ -54,23 +55,43 @@
     defineProperty: G.Object.defineProperty,
     getOwnPropertyDescriptor: G.Object.getOwnPropertyDescriptor,
     // A function of this world that forwards its arguments (an array of
-    // this world) to `call`, which answers with values of this world.
+    // this world) to `call(args, box)`, which returns a value of this world,
+    // or sets box.threw and box.error (a value of this world) to throw.
+    // `call` never throws by design: if something escapes it anyway, it is
+    // the engine failing inside the other world (the stack limit, memory),
+    // and what it threw may be an object of that world. It is dropped for
+    // an error made here: only this world's code is running by then, so
+    // even a failure to make it yields this world's error.
     makeFunction(call) {
-      return function (...args) { return call(args); };
+      return function (...args) {
+        const box = { __proto__: null, threw: false, error: undefined };
+        let result;
+        try {
+          result = call(args, box);
+        } catch {
+          throw new StackError('Maximum call stack size exceeded.');
+        }
+        if (box.threw) throw box.error;
+        return result;
+      };
     },
     // Calls onFulfilled or onRejected (which must not throw) with the
     // outcome of `promise`, a Promise of this world. `await`, not `then`:
     // it reads neither Promise.prototype.then nor Promise[Symbol.species],
     // which the page may have replaced.
+    // The callbacks are the other world's: whatever they might throw (they
+    // catch everything, but entering one can still fail at the stack limit)
+    // is dropped, or it would reject settle's own promise with an object of
+    // that world, which this world's unhandledrejection listeners would get.
     async settle(promise, onFulfilled, onRejected) {
       let value;
       try {
         value = await promise;
       } catch (e) {
-        onRejected(e);
+        try { onRejected(e); } catch {}
         return;
       }
-      onFulfilled(value);
+      try { onFulfilled(value); } catch {}
     },
     // { promise, resolve, reject } of this world. An object without a
     // prototype, not an array: destructuring an array would run the page's

@@ -10,6 +10,7 @@
     const kMessage = 3, kInvoke = 4, kInvokeReply = 5, kSyncReply = 7, kRendererMessage = 8,
       kPostMessage = 9;
     const kOk = 0, kError = 1, kNoHandler = 2;
+    const kMaxArgs = 65536;
     const ObjectFreeze = Object.freeze, ObjectDefineProperty = Object.defineProperty;
     const ArrayIsArray = Array.isArray;
     const ReflectApply = Reflect.apply;
@@ -31,6 +32,10 @@
         throw new TypeError(`ipcRenderer.${method}: the channel must be a string, got ${typeof channel}`);
     }
     function encodeArgs(args, method, channel) {
+      // Main refuses more as a protocol violation (and would end the
+      // connection of every page of this process): refused here instead.
+      if (args.length > kMaxArgs)
+        throw new RangeError(`ipcRenderer.${method}('${channel}'): ${args.length} arguments (limit ${kMaxArgs})`);
       try {
         return codec.encode(args, { rootName: 'args' });
       } catch (e) {
@@ -361,7 +366,10 @@
     // `process` through the contextBridge. Listeners get an event whose
     // `sender` is that same page-side ipcRenderer (event.sender.send works).
     // Off by default, as in Electron.
+    let nodeIntegrationEnabled = false;
     function enableNodeIntegration() {
+      if (nodeIntegrationEnabled) return;  // document.open(): see runPreload
+      nodeIntegrationEnabled = true;
       const pageIpc = {
         send: (channel, ...args) => ipcRenderer.send(channel, ...args),
         invoke: (channel, ...args) => ipcRenderer.invoke(channel, ...args),
@@ -388,10 +396,27 @@
       contextBridge.exposeInMainWorld('process', process);
     }
 
+    // The app's preload, wrapped by the window as Electron wraps it (its
+    // top-level declarations are its own, not globals of this world):
+    //   __valencePreload(function (require, process, global, exports, module) { ... })
+    // It runs once per runtime, that is once per document: WebKit injects
+    // user scripts again when the page calls document.open(), into the same
+    // world, where a second copy would add its listeners twice.
+    let preloadRan = false;
+    function runPreload(fn) {
+      if (preloadRan || typeof fn !== 'function') return;
+      preloadRan = true;
+      const module = { exports: {} };
+      ReflectApply(fn, module.exports, [require, process, globalThis, module.exports, module]);
+    }
+
     const globals = { require, process };
-    ObjectDefineProperty(globalThis, '__valenceNodeIntegration', {
-      value: enableNodeIntegration, writable: false, enumerable: false, configurable: false,
-    });
+    for (const [name, value] of [['__valenceNodeIntegration', enableNodeIntegration],
+                                 ['__valencePreload', runPreload]]) {
+      ObjectDefineProperty(globalThis, name, {
+        value, writable: false, enumerable: false, configurable: false,
+      });
+    }
     if (native.gc) {
       // Test hooks: a real collection and weak counters (initialization flag "hooks").
       globals.__valenceTest = ObjectFreeze({
