@@ -112,9 +112,12 @@ Result<void> MessagePort::post_message(Value message,
   m.body = std::move(packed->body);
   auto payload = ipc::encode_message(m);
   if (!payload) return Unexpected{payload.error()};
-  if (!channel_->channel().send(static_cast<std::uint8_t>(m.kind), std::move(payload).value(),
-                                std::move(packed->fds)))
+  auto sent = channel_->channel().send(static_cast<std::uint8_t>(m.kind),
+                                       std::move(payload).value(), std::move(packed->fds));
+  if (!sent && sent.error().code == ErrorCode::kDisconnected)
     return make_error(ErrorCode::kDisconnected, "the port's other end is gone");
+  if (!sent)
+    return make_error(sent.error().code, "MessagePort.postMessage: " + sent.error().message);
   return {};
 }
 

@@ -50,6 +50,28 @@ void Channel::start() {
   update_interest();
 }
 
+void Channel::pause_reading() {
+  if (paused_ || !socket_.valid()) return;
+  paused_ = true;
+  update_interest();
+}
+
+void Channel::resume_reading() {
+  if (!paused_) return;
+  paused_ = false;
+  update_interest();
+  // Frames already parsed: the socket may never wake the loop for them.
+  if (delivery_scheduled_ || !socket_.valid()) return;
+  delivery_scheduled_ = true;
+  std::weak_ptr<bool> alive = alive_;
+  loop_.post([this, alive] {
+    auto a = alive.lock();
+    if (!a || !*a) return;
+    delivery_scheduled_ = false;
+    if (reading_ && !paused_) read_some(0);
+  });
+}
+
 Result<Buffer> Channel::take_unsent() {
   Buffer out;
   for (const auto& o : queue_)
@@ -113,24 +135,30 @@ void Channel::fail(ChannelError error, std::string detail) {
   delegate_.on_channel_error(error, detail);
 }
 
-bool Channel::send(std::uint8_t kind, Buffer payload, std::vector<UniqueFd> fds) {
-  if (!socket_.valid() || write_closed_) return false;
-  if (payload.size() > options_.limits.max_payload || payload.size() > UINT32_MAX) {
-    fail(ChannelError::kOverloaded, "a frame of " + std::to_string(payload.size()) +
-                                        " bytes exceeds the limit of " +
-                                        std::to_string(options_.limits.max_payload));
-    return false;
-  }
-  if (fds.size() > kMaxFdsPerFrame) {
-    fail(ChannelError::kTooManyFds,
-         "a frame may carry at most " + std::to_string(kMaxFdsPerFrame) + " descriptors");
-    return false;
-  }
-  if (!queue_.empty() && queued_bytes_ + payload.size() > options_.max_queued_bytes) {
-    fail(ChannelError::kOverloaded, "the peer is not reading: " + std::to_string(queued_bytes_) +
-                                        " bytes are waiting to be written");
-    return false;
-  }
+std::size_t Channel::waiting_bytes() const noexcept {
+  if (queue_.empty() || queue_.front().written == 0) return queued_bytes_;
+  return queued_bytes_ - (queue_.front().total() - queue_.front().written);
+}
+
+Result<void> Channel::send(std::uint8_t kind, Buffer payload, std::vector<UniqueFd> fds) {
+  if (!socket_.valid() || write_closed_)
+    return make_error(ErrorCode::kDisconnected, "the connection is closed");
+  if (payload.size() > options_.limits.max_payload || payload.size() > UINT32_MAX)
+    return make_error(
+        ErrorCode::kOverloaded,
+        "a message of " + std::to_string(payload.size()) + " bytes is over the limit of " +
+            std::to_string(std::min<std::size_t>(options_.limits.max_payload, UINT32_MAX)) +
+            " bytes");
+  if (fds.size() > kMaxFdsPerFrame)
+    return make_error(ErrorCode::kOverloaded,
+                      "a message may carry at most " + std::to_string(kMaxFdsPerFrame) +
+                          " descriptors, not " + std::to_string(fds.size()));
+  std::size_t waiting = waiting_bytes();
+  if (waiting > 0 && waiting + payload.size() > options_.max_queued_bytes)
+    return make_error(ErrorCode::kOverloaded,
+                      "the peer is not reading: " + std::to_string(waiting) +
+                          " bytes wait to be written (limit " +
+                          std::to_string(options_.max_queued_bytes) + ")");
   Outgoing& o = queue_.emplace_back();
   write_frame_header(o.header, static_cast<std::uint32_t>(payload.size()), kind,
                      static_cast<std::uint16_t>(fds.size()));
@@ -138,7 +166,7 @@ bool Channel::send(std::uint8_t kind, Buffer payload, std::vector<UniqueFd> fds)
   o.fds = std::move(fds);
   queued_bytes_ += o.total();
   schedule_flush();
-  return true;
+  return {};
 }
 
 void Channel::schedule_flush() {
@@ -213,8 +241,8 @@ bool Channel::write_some() {
 
 void Channel::update_interest() {
   if (!socket_.valid()) return;
-  std::uint32_t events =
-      (reading_ ? EventLoop::kReadable : 0) | (queue_.empty() ? 0 : EventLoop::kWritable);
+  std::uint32_t events = (reading_ && !paused_ ? EventLoop::kReadable : 0) |
+                         (queue_.empty() ? 0 : EventLoop::kWritable);
   if (events == watch_events_ && (events == 0 || watch_)) return;
   watch_events_ = events;
   if (events == 0) {
@@ -239,7 +267,7 @@ void Channel::on_events(std::uint32_t events) {
     }
     update_interest();
   }
-  if (reading_ && (events & (EventLoop::kReadable | EventLoop::kHangup))) {
+  if (reading_ && !paused_ && (events & (EventLoop::kReadable | EventLoop::kHangup))) {
     auto a = alive.lock();
     if (a && *a) read_some(options_.read_budget_bytes);
   }
@@ -293,6 +321,7 @@ void Channel::read_some(std::size_t budget) {
       delegate_.on_frame(std::move(frame));
       auto a = alive.lock();
       if (!a || !*a) return;
+      if (paused_) return;  // the rest waits for resume_reading()
     }
     if (eof_) {
       std::size_t left = parser_.buffered_bytes();

@@ -2,11 +2,12 @@
 // AF_UNIX stream socket (shaped like mojo::core::Channel).
 //
 // Writes never block the loop: send() queues, and the queue is flushed when
-// the loop runs (several frames per sendmsg). Policy for a slow reader: the
-// queue may hold at most `max_queued_bytes` (a single larger frame is still
-// accepted when the queue is empty); past that the channel fails with
-// kOverloaded and the owner drops the peer — main never grows without bound
-// because a child stopped reading.
+// the loop runs (several frames per sendmsg). Limits, which fail one send and
+// leave the channel up: a frame larger than `limits.max_payload`; and more
+// than `max_queued_bytes` waiting to be written (frames not begun yet; the
+// one being written does not count, and a frame of any allowed size is
+// accepted when none waits), so a process never grows without bound because
+// its peer stopped reading, and any frame the peer may receive can be sent.
 //
 // Reads are fair: at most `read_budget_bytes` per wake-up, then other fds get
 // their turn. Every received descriptor is owned (and closed unless a frame
@@ -38,7 +39,7 @@ enum class ChannelError : std::uint8_t {
   kDisconnected,  // the peer closed its end
   kMalformed,     // bytes that are not valid frames
   kTooManyFds,    // descriptors beyond the limits, or where none are accepted
-  kOverloaded,    // the peer does not read: the write queue limit was hit
+  kOverloaded,    // a limit was hit (not used to fail a channel since sends fail alone)
   kIoError,       // a socket error
 };
 const char* channel_error_name(ChannelError error) noexcept;
@@ -46,7 +47,7 @@ const char* channel_error_name(ChannelError error) noexcept;
 struct ChannelOptions {
   ParserLimits limits;
   bool accept_fds = true;
-  std::size_t max_queued_bytes = std::size_t{256} << 20;
+  std::size_t max_queued_bytes = std::size_t{1} << 30;
   std::size_t read_budget_bytes = std::size_t{4} << 20;
 };
 
@@ -72,7 +73,15 @@ class Channel {
   // so the owner can finish setting up before the first delegate call.
   // Before start() a channel only writes: what arrives waits in the socket.
   void start();
-  bool is_reading() const noexcept { return reading_; }
+  // Stops delivering frames (what arrives waits in the socket, so the peer
+  // feels the back-pressure) until resume_reading(), which also delivers
+  // frames already read. For a peer that may not speak yet (a page waiting
+  // to be bound to its window).
+  void pause_reading();
+  void resume_reading();
+  // Changes the largest frame accepted from the peer from now on (the first
+  // frame of an unauthenticated peer is kept small).
+  void set_read_limit(std::size_t max_payload) noexcept { parser_.set_max_payload(max_payload); }
 
   // For handing the socket to another process: the bytes read but not yet
   // delivered (a partial frame). Error when a partial frame's descriptors
@@ -109,9 +118,10 @@ class Channel {
     return fd;
   }
 
-  // Queues a frame. False when the channel is closed (or this send overflowed
-  // the queue, which fails the channel).
-  bool send(std::uint8_t kind, Buffer payload, std::vector<UniqueFd> fds = {});
+  // Queues a frame. Errors, after which the channel stays as it was:
+  // kDisconnected (closed), kOverloaded (a limit of this class; the message
+  // says which, in bytes).
+  Result<void> send(std::uint8_t kind, Buffer payload, std::vector<UniqueFd> fds = {});
   // Writes everything queued, waiting for the socket as needed (for a child
   // blocked in send_sync). timeout_ms < 0 waits forever.
   Result<void> flush_blocking(int timeout_ms);
@@ -128,7 +138,6 @@ class Channel {
   // Closes the socket; no delegate calls after this.
   void close();
   bool is_open() const noexcept { return socket_.valid() && !write_closed_; }
-  int fd() const noexcept { return socket_.get(); }
   std::size_t queued_bytes() const noexcept { return queued_bytes_; }
 
  private:
@@ -142,6 +151,8 @@ class Channel {
 
   void on_events(std::uint32_t events);
   void read_some(std::size_t budget);
+  // Bytes of frames not begun yet (the queue limit counts these).
+  std::size_t waiting_bytes() const noexcept;
   // Writes what the socket takes now. False when the channel failed.
   bool write_some();
   void schedule_flush();
@@ -165,6 +176,8 @@ class Channel {
   std::uint32_t watch_events_ = 0;
   std::chrono::microseconds spin_{0};
   bool reading_ = false;
+  bool paused_ = false;
+  bool delivery_scheduled_ = false;
   bool write_closed_ = false;
   bool closing_ = false;              // close_when_flushed(): close once the queue is empty
   UniqueFunction<void()> on_closed_;  // the peer stopped reading (EPIPE); reads go on until EOF

@@ -25,6 +25,8 @@ struct ParserLimits {
 class FrameParser {
  public:
   explicit FrameParser(ParserLimits limits = {}) : limits_(limits) {}
+  // Applies to frames whose header has not been parsed yet.
+  void set_max_payload(std::size_t max_payload) noexcept { limits_.max_payload = max_payload; }
 
   // Where the next read may write, at least `min` bytes long. When a large
   // frame's payload is being collected this points into the payload itself

@@ -59,6 +59,8 @@ Result<UniqueFd> accept_connection(int listener) {
     if (fd >= 0) return UniqueFd(fd);
     if (errno == EINTR || errno == ECONNABORTED) continue;
     if (errno == EAGAIN || errno == EWOULDBLOCK) return UniqueFd();
+    if (errno == EMFILE || errno == ENFILE || errno == ENOBUFS || errno == ENOMEM)
+      return make_error(ErrorCode::kOverloaded, std::string("accept: ") + std::strerror(errno));
     return errno_error("accept", errno);
   }
 }

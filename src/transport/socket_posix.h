@@ -63,7 +63,9 @@ bool is_connected_unix_stream(int fd);
 // close-on-exec; accept_connection() never blocks.
 Result<UniqueFd> listen_unix(const std::string& path);
 // The next pending connection (close-on-exec, blocking mode like every
-// socket here); an invalid fd when none is pending.
+// socket here); an invalid fd when none is pending. Errors: kOverloaded when
+// the process or system is out of descriptors or memory (EMFILE, ENFILE,
+// ENOBUFS, ENOMEM), kFailed otherwise.
 Result<UniqueFd> accept_connection(int listener);
 // Connects to the socket at `path`. Errors: kDisconnected (nobody listens), kFailed.
 Result<UniqueFd> connect_unix(const std::string& path);

@@ -65,7 +65,7 @@ void on_initialize_web_extensions(WebKitWebContext* context, gpointer data) {
   GVariantBuilder builder;
   g_variant_builder_init(&builder, G_VARIANT_TYPE_VARDICT);
   g_variant_builder_add(&builder, "{sv}", "socket",
-                        g_variant_new_string(impl->socket_path.c_str()));
+                        g_variant_new_string(impl->page_server->socket_path().c_str()));
   g_variant_builder_add(&builder, "{sv}", "token", g_variant_new_string(token.c_str()));
   g_variant_builder_add(&builder, "{sv}", "config",
                         g_variant_new_string(impl->config_json.c_str()));
@@ -92,7 +92,7 @@ WebKitWebContext* App::Impl::web_context() {
     // Neither directory is visible inside the sandbox otherwise (the
     // extension would silently not load; the socket would not be found).
     webkit_web_context_add_path_to_sandbox(context, extension_dir().c_str(), TRUE);
-    webkit_web_context_add_path_to_sandbox(context, socket_dir.c_str(), TRUE);
+    webkit_web_context_add_path_to_sandbox(context, page_server->directory().c_str(), TRUE);
   }
   g_signal_connect(context, "initialize-web-extensions", G_CALLBACK(on_initialize_web_extensions),
                    this);
@@ -100,38 +100,12 @@ WebKitWebContext* App::Impl::web_context() {
 }
 
 void App::Impl::start_page_server() {
-  const char* runtime = std::getenv("XDG_RUNTIME_DIR");
-  std::string base = runtime && *runtime && ::access(runtime, W_OK) == 0 ? runtime : "/tmp";
-  std::string templ = base + "/valence-XXXXXX";
-  if (!::mkdtemp(templ.data())) {  // mode 0700: only this user reaches the socket
-    std::fprintf(stderr, "valence: cannot create a directory in %s for the IPC socket\n",
-                 base.c_str());
+  auto server = ipc::PageServer::start(*main);
+  if (!server) {
+    std::fprintf(stderr, "valence: %s\n", server.error().message.c_str());
     std::abort();
   }
-  socket_dir = templ;
-  socket_path = socket_dir + "/ipc";
-  auto fd = transport::listen_unix(socket_path);
-  if (!fd) {
-    std::fprintf(stderr, "valence: %s\n", fd.error().message.c_str());
-    std::abort();
-  }
-  listener = std::move(fd).value();
-  listener_watch = loop->watch_fd(listener.get(), EventLoop::kReadable,
-                                  [this](std::uint32_t) { accept_pages(); });
-}
-
-void App::Impl::accept_pages() {
-  for (;;) {
-    auto fd = transport::accept_connection(listener.get());
-    if (!fd || !fd->valid()) return;
-    auto peer = transport::peer_credentials(fd->get());
-    if (!peer || peer->uid != ::getuid()) {
-      main->ipc_main().report_error(
-          "a connection to the page socket from another user was refused");
-      continue;
-    }
-    main->adopt_page_connection(std::move(fd).value(), peer->pid);
-  }
+  page_server = std::move(server).value();
 }
 
 void App::Impl::window_closed(int id) {
@@ -195,12 +169,7 @@ App::~App() {
   impl_->windows.clear();
   impl_->main.reset();
   if (impl_->context) g_object_unref(impl_->context);
-  impl_->listener_watch.reset();
-  impl_->listener.reset();
-  if (!impl_->socket_path.empty()) {
-    ::unlink(impl_->socket_path.c_str());
-    ::rmdir(impl_->socket_dir.c_str());
-  }
+  impl_->page_server.reset();
   impl_->loop.reset();
   g_app = nullptr;
 }

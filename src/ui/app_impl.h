@@ -9,6 +9,7 @@
 #include <string>
 #include <vector>
 
+#include "ipc/main/page_server.h"
 #include "valence/base/unique_fd.h"
 #include "valence/ui/app.h"
 #include "valence/ui/browser_window.h"
@@ -22,10 +23,7 @@ struct App::Impl {
   std::unique_ptr<MainProcess> main;
   WebKitWebContext* context = nullptr;
   // The socket pages connect to, in a private directory.
-  std::string socket_dir;
-  std::string socket_path;
-  UniqueFd listener;
-  FdWatch listener_watch;
+  std::unique_ptr<ipc::PageServer> page_server;
   std::string config_json;                                // what preload scripts see (versions)
   std::map<int, std::shared_ptr<BrowserWindow>> windows;  // open windows, by id
   std::shared_ptr<Menu> application_menu;
@@ -38,7 +36,6 @@ struct App::Impl {
 
   WebKitWebContext* web_context();  // created on first use
   void start_page_server();
-  void accept_pages();
   void window_closed(int id);
 };
 

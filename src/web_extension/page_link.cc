@@ -32,8 +32,9 @@ Result<std::unique_ptr<PageLink>> PageLink::connect(EventLoop& loop, const std::
   hello.body = Value::object({{"nonce", nonce}});
   auto payload = ipc::encode_message(hello);
   if (!payload) return Unexpected{payload.error()};
-  link->channel_.send(static_cast<std::uint8_t>(ipc::MessageKind::kHello),
-                      std::move(payload).value());
+  auto sent = link->channel_.send(static_cast<std::uint8_t>(ipc::MessageKind::kHello),
+                                  std::move(payload).value());
+  if (!sent) return Unexpected{sent.error()};
   auto flushed = link->channel_.flush_blocking(5000);
   if (!flushed) return Unexpected{flushed.error()};
   link->channel_.start();
@@ -70,10 +71,11 @@ Result<void> PageLink::send(ipc::MessageKind kind, std::string_view channel,
   out.insert(out.end(), channel.begin(), channel.end());
   out.push_back(static_cast<std::uint8_t>(ipc::ReplyStatus::kOk));
   out.insert(out.end(), body.begin(), body.end());
-  if (!channel_.send(static_cast<std::uint8_t>(kind), transport::Buffer::adopt(std::move(out)),
-                     std::move(fds)))
+  auto sent = channel_.send(static_cast<std::uint8_t>(kind),
+                            transport::Buffer::adopt(std::move(out)), std::move(fds));
+  if (!sent && sent.error().code == ErrorCode::kDisconnected)
     return make_error(ErrorCode::kDisconnected, "the connection to the main process is closed");
-  return {};
+  return sent;
 }
 
 Result<Incoming> PageLink::send_sync(std::string_view channel, std::span<const std::uint8_t> body,

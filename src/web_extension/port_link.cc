@@ -30,10 +30,9 @@ Result<void> PortLink::send(std::span<const std::uint8_t> body) {
   codec::write_varint(out, 0);  // channel: none on a port
   out.push_back(static_cast<std::uint8_t>(ipc::ReplyStatus::kOk));
   out.insert(out.end(), body.begin(), body.end());
-  if (closed_ || !channel_.send(static_cast<std::uint8_t>(ipc::MessageKind::kPortMessage),
-                                transport::Buffer::adopt(std::move(out))))
-    return make_error(ErrorCode::kDisconnected, "the port is closed");
-  return {};
+  if (closed_) return make_error(ErrorCode::kDisconnected, "the port is closed");
+  return channel_.send(static_cast<std::uint8_t>(ipc::MessageKind::kPortMessage),
+                       transport::Buffer::adopt(std::move(out)));
 }
 
 void PortLink::close() {

@@ -192,9 +192,9 @@ TEST_F(ChannelTest, DescriptorsOfAnIncompleteFrameAreClosedWithTheChannel) {
   EXPECT_EQ(count_open_fds(), before);
 }
 
-TEST_F(ChannelTest, ASlowReaderMakesSendFailWithOverloaded) {
-  auto [sa, sb] = socket_pair();  // sb is never read
-  Recorder ra;
+TEST_F(ChannelTest, ASlowReaderMakesSendsFailWithOverloadedAndTheChannelStaysUp) {
+  auto [sa, sb] = socket_pair();  // sb is not read until the end
+  Recorder ra, rb;
   ChannelOptions options;
   options.max_queued_bytes = std::size_t{1} << 20;
   Channel a(*loop, std::move(sa), ra, options);
@@ -202,23 +202,57 @@ TEST_F(ChannelTest, ASlowReaderMakesSendFailWithOverloaded) {
   constexpr std::size_t kFrame = 64 * 1024;
   std::size_t accepted = 0, max_queued = 0;
   int sends = 0;
+  Result<void> refused;
   for (; sends < 10000; ++sends) {
-    if (!a.send(1, make_payload(1, kFrame))) break;
+    refused = a.send(1, make_payload(1, kFrame));
+    if (!refused) break;
     accepted += kFrame;
     max_queued = std::max(max_queued, a.queued_bytes());
     loop->run_once(0ms);
   }
   ASSERT_LT(sends, 10000) << "send() never failed";
-  ASSERT_TRUE(ra.error.has_value());
-  EXPECT_EQ(*ra.error, ChannelError::kOverloaded);
-  EXPECT_EQ(ra.detail.rfind("the peer is not reading: ", 0), 0u) << ra.detail;
-  EXPECT_EQ(ra.error_calls, 1);
-  // Bounded: the queue limit plus one frame, plus what the kernel buffers.
-  EXPECT_LE(max_queued, options.max_queued_bytes + kFrame + kFrameHeaderSize);
+  EXPECT_EQ(refused.error().code, ErrorCode::kOverloaded);
+  EXPECT_EQ(refused.error().message.rfind("the peer is not reading: ", 0), 0u)
+      << refused.error().message;
+  EXPECT_FALSE(ra.error.has_value()) << "a refused send does not fail the channel";
+  EXPECT_TRUE(a.is_open());
+  // Bounded: the queue limit plus the frame being written, plus what the
+  // kernel buffers.
+  EXPECT_LE(max_queued, options.max_queued_bytes + 2 * (kFrame + kFrameHeaderSize));
   EXPECT_LE(accepted, options.max_queued_bytes + (std::size_t{16} << 20));
-  EXPECT_FALSE(a.is_open());
-  EXPECT_EQ(a.queued_bytes(), 0u);
-  EXPECT_FALSE(a.send(1, make_payload(1, 10)));
+  // Once the peer reads, everything accepted arrives and sends work again.
+  Channel b(*loop, std::move(sb), rb);
+  b.start();
+  ASSERT_TRUE(
+      run_until(*loop, [&] { return rb.frames.size() == static_cast<std::size_t>(sends); }));
+  EXPECT_TRUE(a.send(1, make_payload(2, 10)));
+  ASSERT_TRUE(
+      run_until(*loop, [&] { return rb.frames.size() == static_cast<std::size_t>(sends) + 1; }));
+  EXPECT_FALSE(ra.error.has_value());
+}
+
+TEST_F(ChannelTest, TheFrameBeingWrittenDoesNotCountAgainstTheQueueLimit) {
+  auto [sa, sb] = socket_pair();
+  Recorder ra, rb;
+  ChannelOptions options;
+  options.max_queued_bytes = std::size_t{4} << 20;
+  Channel a(*loop, std::move(sa), ra, options);
+  a.start();
+  // A frame as large as the limit, begun (the kernel took part of it)...
+  ASSERT_TRUE(a.send(1, make_payload(1, std::size_t{4} << 20)));
+  loop->run_once(0ms);
+  ASSERT_GT(a.queued_bytes(), 0u);
+  ASSERT_LT(a.queued_bytes(), (std::size_t{4} << 20) + kFrameHeaderSize) << "nothing was written";
+  // ...leaves room for another as large, but not for a third.
+  EXPECT_TRUE(a.send(2, make_payload(2, std::size_t{4} << 20)));
+  auto third = a.send(3, make_payload(3, 1));
+  ASSERT_FALSE(third);
+  EXPECT_EQ(third.error().code, ErrorCode::kOverloaded);
+  Channel b(*loop, std::move(sb), rb);
+  b.start();
+  ASSERT_TRUE(run_until(*loop, [&] { return rb.frames.size() == 2; }));
+  EXPECT_TRUE(payload_matches(rb.frames[1].payload, 2, std::size_t{4} << 20));
+  EXPECT_FALSE(ra.error.has_value());
 }
 
 TEST_F(ChannelTest, OneFrameLargerThanTheQueueLimitIsAcceptedWhenTheQueueIsEmpty) {

@@ -13,6 +13,7 @@
 // their kind, so send / invoke / sendSync from one sender stay in order.
 #pragma once
 
+#include <cstddef>
 #include <cstdint>
 
 namespace valence::ipc {
@@ -82,6 +83,18 @@ inline constexpr std::uint8_t kMaxReplyStatus = 3;
 // WebContents and answers kWelcome. A page cannot pose as another window: it
 // can only name its own view. Messages sent before kWelcome wait in main.
 inline constexpr const char* kWebBindMessage = "valence.bind";
+//
+// Admission (docs/security.md): until its kHello, a connection may send at
+// most kMaxHelloPayload bytes in its first frame and must send it within
+// kHelloDeadlineMs; a web process's token is bound to the first process
+// that says Hello with it (SO_PEERCRED) and dies with that process; a page
+// connection that said Hello is not read until it is bound (its sends wait
+// in its own process), for at most kBindDeadlineMs, and a web process has at
+// most kMaxUnboundPerToken such connections at a time.
+inline constexpr std::size_t kMaxHelloPayload = 1024;
+inline constexpr int kHelloDeadlineMs = 5000;
+inline constexpr int kBindDeadlineMs = 60000;
+inline constexpr std::size_t kMaxUnboundPerToken = 32;
 // The isolated world preload scripts run in.
 inline constexpr const char* kPreloadWorldName = "valence-preload";
 

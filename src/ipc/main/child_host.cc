@@ -30,10 +30,6 @@ void trace(const std::string& who, bool incoming, const Message& m) {
                m.request_id ? (" #" + std::to_string(m.request_id)).c_str() : "", body.c_str());
 }
 
-// A page sends at most this many messages before WebKit confirms it (which
-// takes milliseconds); more is a renderer flooding main's memory.
-constexpr std::size_t kMaxUnboundMessages = 4096;
-
 Value error_body(const std::string& message) {
   return Value(ErrorValue(ErrorPrototype::kError, String(message)));
 }
@@ -68,15 +64,20 @@ void SyncReplySlot::reply(ReplyStatus status, Value body) {
   m.channel = channel_;
   m.status = status;
   m.body = std::move(body);
-  if (!(*host)->send_message(m) && status == ReplyStatus::kOk) {
-    // The value could not be cloned: the renderer still gets an answer.
+  auto sent = (*host)->send_message(m);
+  if (!sent && sent.error().code != ErrorCode::kDisconnected) {
+    // The value could not be cloned or is too large: the renderer still
+    // gets an answer, saying why.
+    (*host)->main().ipc_main().report_error("event.returnValue for '" + channel_ +
+                                            "': " + sent.error().message);
     Message e;
     e.kind = MessageKind::kSyncReply;
     e.request_id = request_id_;
     e.channel = channel_;
     e.status = ReplyStatus::kError;
-    e.body = error_body("event.returnValue for '" + channel_ + "' could not be cloned");
-    (*host)->send_message(e);
+    e.body = error_body("event.returnValue for '" + channel_ +
+                        "' could not be sent: " + sent.error().message);
+    (void)(*host)->send_message(e);
   }
 }
 
@@ -89,13 +90,20 @@ ChildHost::ChildHost(MainProcess& main, std::shared_ptr<WebContents> contents, U
       token_(std::move(token)),
       child_(std::move(child)),
       pid_(child_->pid),
+      max_payload_(options.limits.max_payload),
       channel_(main.loop(), std::move(socket), *this, options) {
   contents_->pid_ = pid_;
   contents_->host_ = this;
+  channel_.set_read_limit(kMaxHelloPayload);
 }
 
 ChildHost::ChildHost(MainProcess& main, UniqueFd socket, int pid, transport::ChannelOptions options)
-    : main_(main), pid_(pid), channel_(main.loop(), std::move(socket), *this, options) {}
+    : main_(main),
+      pid_(pid),
+      max_payload_(options.limits.max_payload),
+      channel_(main.loop(), std::move(socket), *this, options) {
+  channel_.set_read_limit(kMaxHelloPayload);
+}
 
 ChildHost::~ChildHost() {
   *self_ = nullptr;
@@ -109,18 +117,26 @@ ChildHost::~ChildHost() {
 
 void ChildHost::start() {
   channel_.start();
-  if (child_)
+  if (child_) {
     exit_watch_ = main_.loop().watch_fd(child_->pidfd.get(), EventLoop::kReadable,
                                         [this](std::uint32_t) { on_process_exit(); });
+    return;
+  }
+  // Whoever connected to the page socket must prove itself at once.
+  deadline_ = main_.loop().add_timer(std::chrono::milliseconds(kHelloDeadlineMs), [this] {
+    if (!hello_done_)
+      bad_message("no Hello within " + std::to_string(kHelloDeadlineMs) + " ms of connecting");
+  });
 }
 
 std::string ChildHost::describe() const {
-  if (!contents_) return "web process (pid " + std::to_string(pid_) + ")";
+  if (!contents_) return "an unbound page connection (pid " + std::to_string(pid_) + ")";
   return std::string(child_ ? "renderer " : "page ") + std::to_string(contents_->id()) + " (pid " +
          std::to_string(pid_) + ")";
 }
 
 void ChildHost::bind(std::shared_ptr<WebContents> contents) {
+  deadline_.reset();
   contents_ = std::move(contents);
   contents_->pid_ = pid_;
   contents_->host_ = this;
@@ -128,29 +144,33 @@ void ChildHost::bind(std::shared_ptr<WebContents> contents) {
   Message welcome;
   welcome.kind = MessageKind::kWelcome;
   welcome.body = Value::object({{"id", contents_->id()}, {"pid", pid_}});
-  send_message(welcome);
+  (void)send_message(welcome);
   auto queued = std::move(contents_->queued_sends_);
   contents_->queued_sends_.clear();
   for (auto& [channel, args] : queued) contents_->send_values(channel, std::move(args));
-  std::weak_ptr<ChildHost*> alive = self_;
-  while (!unbound_.empty() && !alive.expired() && channel_.is_open()) {
-    Message m = std::move(unbound_.front());
-    unbound_.pop_front();
-    dispatch(std::move(m));
-  }
+  // What the page sent meanwhile waited in its socket.
+  channel_.resume_reading();
 }
 
-bool ChildHost::send_message(const Message& m, std::vector<UniqueFd> fds) {
-  if (!channel_.is_open()) return false;
+Result<void> ChildHost::send_message(const Message& m, std::vector<UniqueFd> fds) {
+  if (!channel_.is_open())
+    return make_error(ErrorCode::kDisconnected, describe() + " is not connected");
   if (trace_enabled()) trace(describe(), false, m);
   auto payload = encode_message(m);
-  if (!payload) {
+  if (!payload) return Unexpected{payload.error()};
+  auto sent =
+      channel_.send(static_cast<std::uint8_t>(m.kind), std::move(payload).value(), std::move(fds));
+  if (!sent) return make_error(sent.error().code, "to " + describe() + ": " + sent.error().message);
+  return {};
+}
+
+bool ChildHost::send_or_report(const Message& m) {
+  auto sent = send_message(m);
+  if (sent) return true;
+  if (sent.error().code != ErrorCode::kDisconnected)
     main_.ipc_main().report_error(std::string(message_kind_name(m.kind)) + " '" + m.channel +
-                                  "' to " + describe() + ": " + payload.error().message);
-    return false;
-  }
-  return channel_.send(static_cast<std::uint8_t>(m.kind), std::move(payload).value(),
-                       std::move(fds));
+                                  "': " + sent.error().message);
+  return false;
 }
 
 Result<void> ChildHost::post_message(std::string_view channel, Value message,
@@ -161,8 +181,10 @@ Result<void> ChildHost::post_message(std::string_view channel, Value message,
   m.kind = MessageKind::kPostMessage;
   m.channel = std::string(channel);
   m.body = std::move(packed->body);
-  if (!send_message(m, std::move(packed->fds)))
-    return make_error(ErrorCode::kDisconnected, "the renderer is gone");
+  auto sent = send_message(m, std::move(packed->fds));
+  if (!sent)
+    return make_error(sent.error().code,
+                      "postMessage '" + m.channel + "': " + sent.error().message);
   return {};
 }
 
@@ -177,14 +199,23 @@ void ChildHost::kill() {
   }
 }
 
+void ChildHost::disconnect(const std::string& reason) {
+  if (trace_enabled())
+    std::fprintf(stderr, "[ipc] %s closed: %s\n", describe().c_str(), reason.c_str());
+  channel_.close();
+  if (contents_ && contents_->host_ == this) contents_->host_ = nullptr;
+  if (!child_) main_.remove_host(this);
+}
+
 void ChildHost::bad_message(const std::string& reason) {
-  std::string text = describe() + " sent a bad message: " + reason;
+  // Before binding nobody vouches for the peer yet: it is refused.
+  std::string text = describe() + (contents_ ? " sent a bad message: " : " was refused: ") + reason;
   channel_.close();
   auto contents = contents_;  // the callbacks may drop other references
   kill();
   if (!child_) main_.remove_host(this);
   if (!contents) {
-    main_.ipc_main().report_error(text);
+    main_.report_page_refusal(reason, text);
     return;
   }
   for (auto& cb : contents->on_bad_message_) cb(text);
@@ -234,38 +265,49 @@ void ChildHost::on_frame(transport::Frame frame) {
     // peer is the program main started. (Sockets that renderers connect to
     // by address check SO_PEERCRED.)
     hello_done_ = true;
+    channel_.set_read_limit(max_payload_);
     Message welcome;
     welcome.kind = MessageKind::kWelcome;
     welcome.body = Value::object({{"id", contents_->id()}, {"pid", pid_}});
-    send_message(welcome);
+    (void)send_message(welcome);
     auto contents = contents_;
     for (auto& cb : contents->on_did_finish_load_) cb();
     return;
   }
   if (!contents_) {
-    if (unbound_.size() >= kMaxUnboundMessages) {
-      bad_message(std::to_string(unbound_.size()) + " messages before its page was confirmed");
-      return;
-    }
-    unbound_.push_back(std::move(m));
+    // Reading pauses until binding; a frame parsed before the pause took
+    // effect would be the only way here.
+    bad_message(std::string(message_kind_name(m.kind)) + " before its page was bound");
     return;
   }
   dispatch(std::move(m));
 }
 
 void ChildHost::on_page_hello(Message m) {
-  if (!main_.is_page_token(m.channel)) {
-    bad_message("Hello with a wrong token");
-    return;
-  }
   const Value* nonce = m.body.is_object() ? m.body.get_object().find("nonce") : nullptr;
   if (!nonce || !nonce->is_string() || nonce->get_string().size() != 32) {
     bad_message("Hello without a page nonce");
     return;
   }
+  if (auto claimed = main_.claim_page_token(m.channel, pid_); !claimed) {
+    bad_message(claimed.error().message);
+    return;
+  }
   hello_done_ = true;
+  token_ = m.channel;
   nonce_ = nonce->get_string();
-  main_.page_hello(this);
+  channel_.set_read_limit(max_payload_);
+  // Not read until WebKit vouches for the page (MainProcess::bind_page): its
+  // messages wait in its own socket and process, not in main.
+  channel_.pause_reading();
+  deadline_ = main_.loop().add_timer(std::chrono::milliseconds(kBindDeadlineMs), [this] {
+    if (!contents_)
+      bad_message("its page was not confirmed by a window within " +
+                  std::to_string(kBindDeadlineMs) + " ms");
+  });
+  std::weak_ptr<ChildHost*> alive = self_;
+  if (auto admitted = main_.page_hello(this); !admitted && !alive.expired())
+    bad_message(admitted.error().message);
 }
 
 void ChildHost::dispatch(Message m) {
@@ -314,15 +356,17 @@ void ChildHost::handle_invoke(Message m) {
     reply.channel = channel;
     if (r) {
       reply.body = std::move(r).value();
-      if ((*h)->send_message(reply)) return;
-      r = make_error(ErrorCode::kCloneError, "the result could not be cloned");
-      if (!(*h)->connected()) return;
+      auto sent = (*h)->send_message(reply);
+      if (sent || sent.error().code == ErrorCode::kDisconnected) return;
+      // The result could not be cloned or is too large: the invoke fails
+      // with that reason.
+      r = Unexpected{sent.error()};
     }
     reply.status =
         r.error().code == ErrorCode::kNoHandler ? ReplyStatus::kNoHandler : ReplyStatus::kError;
     const auto& remote = r.error().remote;
     reply.body = remote && remote->is_error() ? remote->clone() : error_body(r.error().message);
-    (*h)->send_message(reply);
+    (void)(*h)->send_message(reply);
   });
 }
 

@@ -56,21 +56,30 @@ class ChildHost final : public transport::Channel::Delegate {
 
   bool is_page() const noexcept { return !child_.has_value(); }
   bool is_bound() const noexcept { return contents_ != nullptr; }
-  // The page's nonce from its kHello (empty before).
+  // The page's nonce and token from its kHello (empty before).
   const std::string& nonce() const noexcept { return nonce_; }
+  const std::string& token() const noexcept { return token_; }
+  bool said_hello() const noexcept { return hello_done_; }
   // Binds a page connection to its WebContents: Welcome, then what waited.
   void bind(std::shared_ptr<WebContents> contents);
   int pid() const noexcept { return pid_; }
+  MainProcess& main() noexcept { return main_; }
   // True the first time: the host is then on its way out (MainProcess).
   bool mark_removed() noexcept { return !std::exchange(removed_, true); }
   void start();
-  // Encodes and queues a message. False when disconnected or the body
-  // cannot be cloned (then reported through IpcMain's error reporter).
-  bool send_message(const Message& m, std::vector<UniqueFd> fds = {});
+  // Encodes and queues a message. Errors: kDisconnected, kCloneError (the
+  // path of the value), kOverloaded (a limit of the channel).
+  Result<void> send_message(const Message& m, std::vector<UniqueFd> fds = {});
+  // send_message(), reporting a failure other than a lost connection
+  // through IpcMain's error reporter (for sends that return a bool).
+  bool send_or_report(const Message& m);
   Result<void> post_message(std::string_view channel, Value message,
                             const std::vector<std::shared_ptr<MessagePort>>& transfer);
   bool connected() const noexcept { return channel_.is_open(); }
   void kill();
+  // Closes this connection without touching the process (a page whose newer
+  // connection replaced this one).
+  void disconnect(const std::string& reason);
   const std::shared_ptr<WebContents>& contents() const noexcept { return contents_; }
 
   void on_frame(transport::Frame frame) override;
@@ -93,9 +102,10 @@ class ChildHost final : public transport::Channel::Delegate {
   std::optional<SpawnedChild> child_;  // none for web pages
   int pid_ = 0;
   std::string nonce_;
-  std::deque<Message> unbound_;  // a page's messages before bind()
+  std::size_t max_payload_;  // what the peer may send once it said Hello
   transport::Channel channel_;
   FdWatch exit_watch_;
+  Timer deadline_;  // a page connection's Hello, then its binding
   bool hello_done_ = false;
   bool exited_ = false;
   bool removed_ = false;

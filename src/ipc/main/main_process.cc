@@ -1,6 +1,7 @@
 #include "valence/main/main_process.h"
 
 #include "ipc/main/child_host.h"
+#include "ipc/main/spawn.h"
 #include "transport/socket_posix.h"
 
 namespace valence {
@@ -63,13 +64,55 @@ std::shared_ptr<WebContents> MainProcess::create_page_contents() {
 }
 
 void MainProcess::add_page_token(std::string token) {
-  page_tokens_.push_back(std::move(token));
+  page_tokens_.try_emplace(std::move(token));
 }
 
-bool MainProcess::is_page_token(const std::string& token) const {
-  for (const auto& t : page_tokens_)
-    if (t.size() == token.size() && t == token) return true;
-  return false;
+void MainProcess::report_page_refusal(const std::string& reason, const std::string& text) {
+  // The kind: the reason without its numbers and details (so a peer cannot
+  // make up kinds), e.g. "Hello with the token of another process".
+  std::string kind;
+  for (char c : reason) {
+    if (c == '(' || c == ':') break;
+    if (c < '0' || c > '9') kind.push_back(c);
+  }
+  auto now = std::chrono::steady_clock::now();
+  auto [it, fresh] = refusal_reports_.try_emplace(kind);
+  RefusalReports& r = it->second;
+  if (!fresh && now - r.last < std::chrono::seconds(10)) {
+    ++r.left_out;
+    return;
+  }
+  std::string line = text;
+  if (r.left_out > 0)
+    line += " (and " + std::to_string(r.left_out) + " more like it since the last report)";
+  r.last = now;
+  r.left_out = 0;
+  ipc_main_.report_error(line);
+}
+
+Result<void> MainProcess::claim_page_token(const std::string& token, int pid) {
+  auto it = page_tokens_.find(token);
+  if (it == page_tokens_.end())
+    return make_error(ErrorCode::kBadMessage, "Hello with a wrong token");
+  PageToken& t = it->second;
+  if (t.pid == pid) return {};
+  if (t.pid != 0)
+    return make_error(ErrorCode::kBadMessage, "Hello with the token of another process (pid " +
+                                                  std::to_string(t.pid) + ")");
+  // The first process to use it is the web process it was made for (only
+  // that process was given it); it dies with that process.
+  t.pidfd = ipc::open_pidfd(pid);
+  if (!t.pidfd) return make_error(ErrorCode::kBadMessage, "Hello from a process that is gone");
+  t.pid = pid;
+  std::weak_ptr<int> alive = alive_;
+  t.exit_watch = loop_.watch_fd(t.pidfd.get(), EventLoop::kReadable, [this, alive, token](auto) {
+    if (!alive.lock()) return;
+    // Not from inside the watch's own callback: it belongs to the token.
+    loop_.post([this, alive, token] {
+      if (alive.lock()) page_tokens_.erase(token);
+    });
+  });
+  return {};
 }
 
 void MainProcess::adopt_page_connection(UniqueFd socket, int pid) {
@@ -80,24 +123,60 @@ void MainProcess::adopt_page_connection(UniqueFd socket, int pid) {
   raw->start();
 }
 
+std::size_t MainProcess::page_connections() const {
+  std::size_t n = 0;
+  for (const auto& [raw, host] : page_hosts_)
+    if (host->connected()) ++n;
+  return n;
+}
+
+std::size_t MainProcess::pending_page_connections() const {
+  std::size_t n = 0;
+  for (const auto& [raw, host] : page_hosts_)
+    if (!host->said_hello() && host->connected()) ++n;
+  return n;
+}
+
 void MainProcess::bind_page(const std::string& nonce,
                             const std::shared_ptr<WebContents>& contents) {
   for (auto& [raw, host] : page_hosts_) {
-    if (!host->is_bound() && host->nonce() == nonce) {
+    if (!host->is_bound() && host->said_hello() && host->nonce() == nonce) {
+      // A page has one connection: a new one (a new web process after a
+      // navigation, say) replaces the previous.
+      if (ipc::ChildHost* old = contents->host(); old && old != raw && old->is_page())
+        old->disconnect("replaced by a newer connection of the same page");
       host->bind(contents);
       return;
     }
   }
-  std::erase_if(confirmed_nonces_, [](const auto& e) { return e.second.expired(); });
+  // Confirmed before its Hello arrived: one waiting nonce per page (a web
+  // process that floods its view with nonces replaces its own).
+  std::erase_if(confirmed_nonces_, [&](const auto& e) {
+    auto c = e.second.lock();
+    return !c || c == contents;
+  });
   confirmed_nonces_[nonce] = contents;
 }
 
-void MainProcess::page_hello(ipc::ChildHost* host) {
+Result<void> MainProcess::page_hello(ipc::ChildHost* host) {
+  std::size_t unbound = 0;
+  for (const auto& [raw, h] : page_hosts_)
+    if (h->said_hello() && !h->is_bound() && h->connected() && h->token() == host->token())
+      ++unbound;
+  if (unbound > ipc::kMaxUnboundPerToken)
+    return make_error(ErrorCode::kBadMessage,
+                      "more than " + std::to_string(ipc::kMaxUnboundPerToken) +
+                          " connections of one web process wait for their pages");
   auto it = confirmed_nonces_.find(host->nonce());
-  if (it == confirmed_nonces_.end()) return;  // bind_page() comes later
+  if (it == confirmed_nonces_.end()) return {};  // bind_page() comes later
   auto contents = it->second.lock();
   confirmed_nonces_.erase(it);
-  if (contents) host->bind(contents);
+  if (contents) {
+    if (ipc::ChildHost* old = contents->host(); old && old != host && old->is_page())
+      old->disconnect("replaced by a newer connection of the same page");
+    host->bind(contents);
+  }
+  return {};
 }
 
 void MainProcess::remove_host(ipc::ChildHost* host) {

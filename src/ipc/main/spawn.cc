@@ -30,6 +30,10 @@ int pidfd_open(int pid) {
 
 }  // namespace
 
+UniqueFd open_pidfd(int pid) {
+  return UniqueFd(pidfd_open(pid));
+}
+
 std::string random_token() {
   return random_hex_id();
 }

@@ -27,6 +27,10 @@ Result<SpawnedChild> spawn_with_socket(const std::string& path,
                                        const std::vector<std::string>& args,
                                        const std::vector<std::string>& extra_env, int socket);
 
+// A descriptor that becomes readable when process `pid` ends (pidfd_open);
+// invalid when there is no such process.
+UniqueFd open_pidfd(int pid);
+
 // A random token, hex.
 std::string random_token();
 

@@ -27,7 +27,7 @@ bool WebContents::send_values(std::string_view channel, std::vector<Value> args)
   m.kind = ipc::MessageKind::kRendererMessage;
   m.channel = std::string(channel);
   m.body = ipc::make_args(std::move(args));
-  return host_->send_message(m);
+  return host_->send_or_report(m);
 }
 
 Result<void> WebContents::post_message(std::string_view channel, Value message,

@@ -48,7 +48,7 @@ RendererConnection::RendererConnection(IpcRenderer& owner, EventLoop& loop, Uniq
   hello.body = Value::object({{"pid", static_cast<int>(::getpid())}});
   auto payload = encode_message(hello);
   if (payload)
-    channel_.send(static_cast<std::uint8_t>(MessageKind::kHello), std::move(payload).value());
+    (void)channel_.send(static_cast<std::uint8_t>(MessageKind::kHello), std::move(payload).value());
 }
 
 RendererConnection::~RendererConnection() {
@@ -77,8 +77,12 @@ Result<void> RendererConnection::send(MessageKind kind, std::string_view channel
   m.body = make_args(std::move(args));
   auto payload = encode_message(m);
   if (!payload) return Unexpected{payload.error()};
-  if (!channel_.send(static_cast<std::uint8_t>(kind), std::move(payload).value()))
+  auto sent = channel_.send(static_cast<std::uint8_t>(kind), std::move(payload).value());
+  if (!sent && sent.error().code == ErrorCode::kDisconnected)
     return make_error(ErrorCode::kDisconnected, "not connected to the main process");
+  if (!sent)
+    return make_error(sent.error().code, std::string(message_kind_name(kind)) + " '" +
+                                             std::string(channel) + "': " + sent.error().message);
   return {};
 }
 
@@ -94,9 +98,13 @@ Result<void> RendererConnection::post_message(
   m.body = std::move(packed->body);
   auto payload = encode_message(m);
   if (!payload) return Unexpected{payload.error()};
-  if (!channel_.send(static_cast<std::uint8_t>(m.kind), std::move(payload).value(),
-                     std::move(packed->fds)))
+  auto sent = channel_.send(static_cast<std::uint8_t>(m.kind), std::move(payload).value(),
+                            std::move(packed->fds));
+  if (!sent && sent.error().code == ErrorCode::kDisconnected)
     return make_error(ErrorCode::kDisconnected, "not connected to the main process");
+  if (!sent)
+    return make_error(sent.error().code,
+                      "postMessage '" + std::string(channel) + "': " + sent.error().message);
   return {};
 }
 
