@@ -44,6 +44,15 @@
         throw error;
       }
     }
+    // The extension's errors (a limit, the lost connection) say what; this
+    // says where.
+    function sendNative(method, kind, channel, bytes, handles) {
+      try {
+        native.send(kind, channel, 0, bytes, handles);
+      } catch (e) {
+        throw new Error(`ipcRenderer.${method}('${channel}'): ${e && e.message}`);
+      }
+    }
     function errorText(remote) {
       if (remote !== null && typeof remote === 'object') {
         const name = remote.name === undefined ? 'Error' : String(remote.name);
@@ -271,7 +280,7 @@
       }
       send(channel, ...args) {
         checkChannel(channel, 'send');
-        native.send(kMessage, channel, 0, encodeArgs(args, 'send', channel));
+        sendNative('send', kMessage, channel, encodeArgs(args, 'send', channel));
       }
       invoke(channel, ...args) {
         try {
@@ -294,7 +303,14 @@
       }
       sendSync(channel, ...args) {
         checkChannel(channel, 'sendSync');
-        const [status, bytes] = native.sendSync(channel, encodeArgs(args, 'sendSync', channel));
+        const request = encodeArgs(args, 'sendSync', channel);
+        let reply;
+        try {
+          reply = native.sendSync(channel, request);
+        } catch (e) {
+          throw new Error(`ipcRenderer.sendSync('${channel}'): ${e && e.message}`);
+        }
+        const [status, bytes] = reply;
         const value = codec.decode(bytes);
         if (status === kOk) return value;
         const error = new Error(`ipcRenderer.sendSync('${channel}'): ${value && value.message !== undefined ? value.message : String(value)}`);
@@ -321,12 +337,12 @@
           throw error;
         }
         if (list.length === 0) {
-          native.send(kPostMessage, channel, 0, bytes);
+          sendNative('postMessage', kPostMessage, channel, bytes);
           return;
         }
         const moved = list.map(portToSocket);
         bytes = codec.encode([message, moved.map(m => m.record)], { rootName: 'message' });
-        native.send(kPostMessage, channel, 0, bytes, moved.map(m => m.handle));
+        sendNative('postMessage', kPostMessage, channel, bytes, moved.map(m => m.handle));
       }
       sendToHost() {
         throw new Error('ipcRenderer.sendToHost: valence has no <webview> hosts');
