@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # The unit tier under ASan+UBSan (clang), the web tier with the main process
 # under ASan+UBSan (leak checking off there: GTK and WebKit keep process-lifetime
-# caches), and the decoder fuzzer for a bounded time:
+# caches), and the fuzzers (decoder, frame parser, message layer) for a bounded time:
 #   scripts/test-sanitizers.sh [fuzz-seconds]   (default 60; 0 skips it)
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -31,4 +31,8 @@ if [ "$seconds" != 0 ]; then
   mkdir -p "$build/fuzz/frame_corpus"
   "$build/fuzz/frame_parser_fuzzer" -max_total_time=$((seconds / 2)) -max_len=8192 \
     -print_final_stats=1 "$build/fuzz/frame_corpus" 2>&1 | tail -n 12
+  # The message layer after framing, seeded with one frame of each kind.
+  mkdir -p "$build/fuzz/message_corpus"
+  "$build/fuzz/message_fuzzer" -max_total_time=$((seconds / 2)) -max_len=4096 -rss_limit_mb=2048 \
+    -print_final_stats=1 "$build/fuzz/message_corpus" fuzz/message_seeds 2>&1 | tail -n 12
 fi
