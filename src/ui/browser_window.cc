@@ -93,11 +93,18 @@ void BrowserWindow::Impl::on_process_terminated(WebKitWebView*,
                                                 WebKitWebProcessTerminationReason reason,
                                                 gpointer data) {
   auto* impl = static_cast<Impl*>(data);
+  // WebKit tells why, not how: the exit status of a web process is WebKit's
+  // (main is not its parent), so it is unknown (-1) unless valence ended it.
   RenderProcessGoneDetails details;
+  details.exit_code = -1;
+  details.signal = -1;
   switch (reason) {
     case WEBKIT_WEB_PROCESS_CRASHED: details.reason = "crashed"; break;
     case WEBKIT_WEB_PROCESS_EXCEEDED_MEMORY_LIMIT: details.reason = "oom"; break;
-    case WEBKIT_WEB_PROCESS_TERMINATED_BY_API: details.reason = "killed"; break;
+    case WEBKIT_WEB_PROCESS_TERMINATED_BY_API:
+      details.reason = "killed";  // WebContents::kill(): SIGKILL
+      details.signal = details.exit_code = 9;
+      break;
   }
   auto self = impl->owner->shared_from_this();
   impl->owner->contents_->emit_render_process_gone(details);

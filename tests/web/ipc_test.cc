@@ -1,8 +1,10 @@
 // ipcRenderer in pages <-> ipcMain in C++, through a real WebKitGTK window.
+#include <signal.h>
 #include <unistd.h>
 
 #include <algorithm>
 #include <fstream>
+#include <optional>
 #include <stdexcept>
 
 #include "harness.h"
@@ -196,12 +198,29 @@ TEST_F(IpcTest, ExecuteJavaScriptReturnsValuesAndAwaitsPromises) {
 
 TEST_F(IpcTest, RenderProcessGoneWhenKilled) {
   auto win = open(kPreload, kPage);
-  std::string reason;
-  win->web_contents()->on_render_process_gone(
-      [&](const RenderProcessGoneDetails& d) { reason = d.reason; });
+  std::optional<RenderProcessGoneDetails> gone;
+  win->web_contents()->on_render_process_gone([&](const RenderProcessGoneDetails& d) { gone = d; });
   win->web_contents()->kill();
-  ASSERT_TRUE(wait_for([&] { return !reason.empty(); }));
-  EXPECT_EQ(reason, "killed");
+  ASSERT_TRUE(wait_for([&] { return gone.has_value(); }));
+  EXPECT_EQ(gone->reason, "killed");
+  EXPECT_EQ(gone->signal, 9);
+}
+
+// Killed from outside: WebKit says "crashed" and nobody knows the status;
+// main says so (-1) rather than a made-up exit 0.
+TEST_F(IpcTest, RenderProcessGoneWhenKilledFromOutside) {
+  auto win = open(kPreload, kPage);
+  int pid = 0;
+  ipc().on("pid", [&](IpcMainEvent& e) { pid = e.process_id; });
+  eval(win, "api.send('pid'); 1");
+  ASSERT_TRUE(wait_for([&] { return pid != 0; }));
+  std::optional<RenderProcessGoneDetails> gone;
+  win->web_contents()->on_render_process_gone([&](const RenderProcessGoneDetails& d) { gone = d; });
+  ASSERT_EQ(::kill(pid, SIGKILL), 0);
+  ASSERT_TRUE(wait_for([&] { return gone.has_value(); }));
+  EXPECT_EQ(gone->reason, "crashed");
+  EXPECT_EQ(gone->exit_code, -1);
+  EXPECT_EQ(gone->signal, -1);
 }
 
 TEST_F(IpcTest, WindowApi) {

@@ -23,6 +23,8 @@ namespace valence {
 
 // Electron's render-process-gone details. reason: "clean-exit",
 // "abnormal-exit", "killed", "crashed" or "launch-failed".
+// A web process's exit status is unknown to main (-1 in both fields) unless
+// main ended it: WebKit reports only a reason (docs/electron-differences.md).
 struct RenderProcessGoneDetails {
   std::string reason;
   int exit_code = 0;  // the exit status, or the signal number for killed/crashed
