@@ -57,36 +57,36 @@ VALENCE_CHILD_SCENARIO(hostile) {
   const std::string what = args.at(0);
   const int fd = child_ipc_fd();
   const std::string token = child_ipc_token();
-  auto hello = [&] { write_all(fd, hello_frame(token)); };
+  auto hello = [&] { write_or_exit(fd, hello_frame(token)); };
   if (what == "garbage") {
     std::string text = "GARBAGE! this is not a valence frame";
-    write_all(fd, std::vector<std::uint8_t>(text.begin(), text.end()));
+    write_or_exit(fd, std::vector<std::uint8_t>(text.begin(), text.end()));
   } else if (what == "wrong_version") {
     // A real IpcRenderer first (a full round trip), then a bad frame on its socket.
     auto c = connect_child();
     if (!c.ipc->invoke("ping").get()) ::_exit(94);
     auto f = args_message("ch");
     f[5] = 2;
-    write_all(fd, f);
+    write_or_exit(fd, f);
     wait_to_be_killed();
   } else if (what == "lying_size_then_close") {
     hello();
     read_welcome(fd);  // nothing unread: the close below is a clean EOF, not a reset
     auto f = frame(kind(MessageKind::kMessage), std::vector<std::uint8_t>(10, 0xAB));
     transport::write_frame_header(f.data(), 1000, kind(MessageKind::kMessage), 0);
-    write_all(fd, f);
+    write_or_exit(fd, f);
     ::close(fd);  // and stays alive
   } else if (what == "over_limit") {
     hello();
-    write_all(fd, frame(kind(MessageKind::kMessage), std::vector<std::uint8_t>(5000, 0)));
+    write_or_exit(fd, frame(kind(MessageKind::kMessage), std::vector<std::uint8_t>(5000, 0)));
   } else if (what == "bad_v8") {
     hello();
     // request id 0, channel "ch", status 0, then a V8 header and an unknown tag.
-    write_all(fd, frame(kind(MessageKind::kMessage), {0, 2, 'c', 'h', 0, 0xFF, 0x0F, 0x01}));
+    write_or_exit(fd, frame(kind(MessageKind::kMessage), {0, 2, 'c', 'h', 0, 0xFF, 0x0F, 0x01}));
   } else if (what == "before_hello") {
-    write_all(fd, args_message("ch"));
+    write_or_exit(fd, args_message("ch"));
   } else if (what == "wrong_token") {
-    write_all(fd, hello_frame("not-the-token"));
+    write_or_exit(fd, hello_frame("not-the-token"));
   } else if (what == "second_hello") {
     hello();
     hello();
@@ -103,20 +103,21 @@ VALENCE_CHILD_SCENARIO(hostile) {
     if (!sent || sent->bytes != f.size()) ::_exit(96);
   } else if (what == "reply_kind") {
     hello();
-    write_all(fd, message_frame(kind(MessageKind::kInvokeReply), 1, "ch", Value(1)));
+    write_or_exit(fd, message_frame(kind(MessageKind::kInvokeReply), 1, "ch", Value(1)));
   } else if (what == "unknown_kind") {
     hello();
     auto f = args_message("ch");
     f[4] = 99;
-    write_all(fd, f);
+    write_or_exit(fd, f);
   } else if (what == "sparse_args") {
     hello();
     Array sparse;
     sparse.set_length(4294967295u);
-    write_all(fd, message_frame(kind(MessageKind::kMessage), 0, "ch", Value(std::move(sparse))));
+    write_or_exit(fd,
+                  message_frame(kind(MessageKind::kMessage), 0, "ch", Value(std::move(sparse))));
   } else if (what == "not_args") {
     hello();
-    write_all(fd, message_frame(kind(MessageKind::kInvoke), 1, "ch", Value("a string")));
+    write_or_exit(fd, message_frame(kind(MessageKind::kInvoke), 1, "ch", Value("a string")));
   } else {
     return 97;
   }
@@ -288,17 +289,15 @@ TEST_F(IpcTest, AFloodOfAMillionMessagesArrivesWholeInOrderWhileAnotherChildIsSe
   auto good = spawn("pinger");
   ASSERT_TRUE(run_until([&] { return pings >= 3; }));
   auto flood = spawn("flood");
-  auto t0 = Clock::now();
   ASSERT_TRUE(run_until([&] { return done_total >= 0; }, 100s))
       << received << " of " << kFlood << " messages in 100 s";
-  RecordProperty(
-      "flood_ms",
-      static_cast<int>(
-          std::chrono::duration_cast<std::chrono::milliseconds>(Clock::now() - t0).count()));
   RecordProperty("pings_during_flood", pings_during_flood);
   EXPECT_EQ(received, kFlood);
   EXPECT_EQ(done_total, kFlood);
   EXPECT_EQ(out_of_order, 0);
+  // Counted against the flood's progress (pings answered after its first
+  // message and before its last), not per second: a busy machine slows
+  // both children alike.
   EXPECT_GE(pings_during_flood, 2) << "the other child was starved during the flood";
   EXPECT_TRUE(events(flood).bad_messages.empty());
   EXPECT_TRUE(events(good).bad_messages.empty());

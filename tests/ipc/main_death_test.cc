@@ -1,9 +1,11 @@
 // Main death: an intermediate "main" process (this binary, scenario
 // "intermediate") spawns a grandchild with a pending invoke, and is killed
-// with SIGKILL. The grandchild must not outlive it: gone within 1 s (its
-// SIGTERM from PR_SET_PDEATHSIG), or, when it ignores SIGTERM, it sees its
-// pending invoke rejected with kDisconnected and its on_disconnect callback
-// run at once, and ends. The processes report through a FIFO named by the
+// with SIGKILL. The grandchild must not outlive it: it ends by the SIGTERM
+// of PR_SET_PDEATHSIG (or, should the closed connection reach it first, by
+// itself), or, when it ignores SIGTERM, it sees its pending invoke rejected
+// with kDisconnected and its on_disconnect callback run, and ends. What
+// ended it is asserted, never how fast (deadlines only keep a broken run
+// from hanging). The processes report through a FIFO named by the
 // environment variable VALENCE_TEST_FIFO.
 #include <fcntl.h>
 #include <poll.h>
@@ -32,7 +34,7 @@ void fifo_line(const std::string& line) {
   int fd = ::open(path, O_WRONLY | O_CLOEXEC);
   if (fd < 0) return;
   std::string l = line + "\n";
-  write_all(fd, std::vector<std::uint8_t>(l.begin(), l.end()));
+  write_or_exit(fd, std::vector<std::uint8_t>(l.begin(), l.end()));
   ::close(fd);
 }
 
@@ -158,20 +160,24 @@ TEST_P(MainDeathTest, TheGrandchildDoesNotOutliveItsMain) {
   UniqueFd pidfd(static_cast<int>(::syscall(SYS_pidfd_open, pid, 0)));
   ASSERT_TRUE(pidfd.valid()) << std::strerror(errno);
 
-  auto killed_at = Clock::now();
   intermediate->kill();
   ASSERT_TRUE(wait_gone(intermediate));
   EXPECT_EQ(events(intermediate).gone->reason, "killed");
   int status = 0;
   if (mode == "default") {
-    ASSERT_TRUE(gone_within(pid, pidfd.get(), killed_at + 1s, &status))
-        << "the grandchild outlived its main by more than 1 s";
+    ASSERT_TRUE(gone_within(pid, pidfd.get(), Clock::now() + kPatience, &status))
+        << "the grandchild outlived its main";
+    // Ended by its parent-death signal; or, if the closed connection won
+    // the race, it quit its loop and exited cleanly. Never anything else.
+    const bool by_sigterm = WIFSIGNALED(status) && WTERMSIG(status) == SIGTERM;
+    const bool by_itself = WIFEXITED(status) && WEXITSTATUS(status) == 0;
+    EXPECT_TRUE(by_sigterm || by_itself) << "status " << status;
     return;
   }
-  // SIGTERM ignored: it learns from the connection, at once.
-  auto first = lines.next(5s);
-  auto second = lines.next(5s);
-  auto took = Clock::now() - killed_at;
+  // SIGTERM ignored: it learns from the connection (the invoke has no
+  // deadline, so the reports below can only come from the closed socket).
+  auto first = lines.next(kPatience);
+  auto second = lines.next(kPatience);
   ASSERT_TRUE(first && second) << "no report from the grandchild";
   const std::string rejected =
       "invoke disconnected Error invoking remote method 'slow': the main process went away "
@@ -186,10 +192,9 @@ TEST_P(MainDeathTest, TheGrandchildDoesNotOutliveItsMain) {
     EXPECT_EQ(*first, disconnected);
     EXPECT_EQ(*second, rejected);
   }
-  EXPECT_LT(took, 1s);
-  auto last = lines.next(5s);
+  auto last = lines.next(kPatience);
   EXPECT_EQ(last.value_or("(nothing)"), "exit");
-  ASSERT_TRUE(gone_within(pid, pidfd.get(), Clock::now() + 10s, &status));
+  ASSERT_TRUE(gone_within(pid, pidfd.get(), Clock::now() + kPatience, &status));
   EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0) << "status " << status;
 }
 

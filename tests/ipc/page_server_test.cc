@@ -15,7 +15,6 @@
 #include <algorithm>
 #include <cstring>
 #include <filesystem>
-#include <fstream>
 
 #include "harness.h"
 #include "ipc/common/message.h"
@@ -26,13 +25,6 @@
 
 namespace valence::test {
 namespace {
-
-long rss_kib() {
-  std::ifstream statm("/proc/self/statm");
-  long pages = 0, resident = 0;
-  statm >> pages >> resident;
-  return resident * (::sysconf(_SC_PAGESIZE) / 1024);
-}
 
 std::vector<std::uint8_t> page_hello(const std::string& token, const std::string& nonce) {
   return message_frame(static_cast<std::uint8_t>(ipc::MessageKind::kHello), 0, token,
@@ -143,10 +135,7 @@ class PageServerTest : public IpcTest {
     return fd;
   }
   // Pumps the loop for `d` (behaviour is asserted after, never the time).
-  void pump(std::chrono::milliseconds d) {
-    auto end = Clock::now() + d;
-    while (Clock::now() < end) loop().run_once(5ms);
-  }
+  void pump(std::chrono::milliseconds d) { run_for(d); }
   std::size_t reports_containing(const std::string& s) const {
     std::size_t n = 0;
     for (const auto& r : reports)
@@ -211,7 +200,7 @@ TEST_F(PageServerTest, AnUnauthenticatedPeerCannotMakeMainBuffer) {
       std::vector<std::uint8_t> header(transport::kFrameHeaderSize);
       transport::write_frame_header(header.data(), 1u << 30,
                                     static_cast<std::uint8_t>(ipc::MessageKind::kHello), 0);
-      write_all(fd->get(), header);
+      write_or_exit(fd->get(), header);
       std::size_t taken = stream(fd->get(), std::size_t{256} << 20);
       (void)!::write(out[1], &taken, sizeof taken);
       return closed_by_peer(fd->get(), 5s) ? 0 : 1;
@@ -262,8 +251,9 @@ TEST_F(PageServerTest, AConnectionThatNeverSaysHelloIsClosedAtItsDeadline) {
 TEST_F(PageServerTest, ConnectionsThatHaveNotSaidHelloAreFewAtATime) {
   int before = count_open_fds();
   constexpr int kConnections = 300;
-  int go[2];
+  int go[2], connected[2];
   ASSERT_EQ(::pipe(go), 0);
+  ASSERT_EQ(::pipe(connected), 0);
   pid_t pid = attacker([&] {
     std::vector<int> fds;
     for (int i = 0; i < kConnections; ++i) {
@@ -274,13 +264,21 @@ TEST_F(PageServerTest, ConnectionsThatHaveNotSaidHelloAreFewAtATime) {
       (void)::connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr);
       fds.push_back(fd);
     }
+    (void)!::write(connected[1], "c", 1);
     char c;
     (void)!::read(go[0], &c, 1);  // holds them until told
     return 0;
   });
-  // Main accepts at most the limit; the rest wait in the kernel.
+  // Main accepts at most the limit; the rest wait in the kernel. Counted
+  // while the attacker connects (however long a busy machine takes to run
+  // it) and for some loop turns after it has.
   std::size_t most = 0;
-  for (int i = 0; i < 40; ++i) {
+  auto attacker_connected = [&] {
+    most = std::max(most, main_process->pending_page_connections());
+    return transport::wait_fd(connected[0], false, 0).value_or(false);
+  };
+  ASSERT_TRUE(run_until(attacker_connected, 60s));
+  for (int i = 0; i < 10; ++i) {
     pump(20ms);
     most = std::max(most, main_process->pending_page_connections());
   }
@@ -289,8 +287,7 @@ TEST_F(PageServerTest, ConnectionsThatHaveNotSaidHelloAreFewAtATime) {
   EXPECT_LE(count_open_fds(), before + 64 + 4);
   (void)!::write(go[1], "x", 1);
   wait_exit(pid);
-  ::close(go[0]);
-  ::close(go[1]);
+  for (int fd : {go[0], go[1], connected[0], connected[1]}) ::close(fd);
   // Once they are gone, a newcomer gets in.
   ASSERT_TRUE(run_until([&] { return main_process->pending_page_connections() == 0; }, 60s));
   UniqueFd fd = connect();
@@ -322,7 +319,7 @@ TEST_F(PageServerTest, RunningOutOfDescriptorsNeitherSpinsNorFloodsTheLog) {
   ASSERT_EQ(::getrlimit(RLIMIT_NOFILE, &old), 0);
   // A few descriptors to spare, then none.
   rlimit low = old;
-  low.rlim_cur = static_cast<rlim_t>(count_open_fds() + 6);
+  low.rlim_cur = static_cast<rlim_t>(count_open_fds() + 7);
   ASSERT_EQ(::setrlimit(RLIMIT_NOFILE, &low), 0);
   (void)!::write(go[1], "x", 1);
   char c;
@@ -347,11 +344,13 @@ TEST_F(PageServerTest, RunningOutOfDescriptorsNeitherSpinsNorFloodsTheLog) {
 }
 
 TEST_F(PageServerTest, RefusalsAreReportedOncePerIntervalWithACount) {
+  const auto started = Clock::now();
   pid_t pid = attacker([&] {
     for (int i = 0; i < 500; ++i) {
       auto fd = transport::connect_unix(path());
       if (!fd) continue;
-      write_all(fd->get(), page_hello("not-a-token-not-a-token-not-a-to", std::string(32, 'n')));
+      write_or_exit(fd->get(),
+                    page_hello("not-a-token-not-a-token-not-a-to", std::string(32, 'n')));
       closed_by_peer(fd->get(), 5s);
     }
     return 0;
@@ -363,7 +362,13 @@ TEST_F(PageServerTest, RefusalsAreReportedOncePerIntervalWithACount) {
       },
       60s));
   pump(50ms);
-  EXPECT_EQ(reports.size(), 1u) << "500 refusals, reported once (the next report counts them)";
+  // At most one report per interval of the ReportLimiter (10 s), not one
+  // per refusal. How many intervals the 500 refusals span depends on how
+  // busy the machine is (usually one), so that is counted, not assumed.
+  const auto intervals = static_cast<std::size_t>(1 + (Clock::now() - started) / 10s);
+  ASSERT_GE(reports.size(), 1u);
+  EXPECT_LE(reports.size(), intervals) << "500 refusals, reported once per interval (the next "
+                                          "report counts them)";
   EXPECT_NE(reports[0].find("Hello with a wrong token"), std::string::npos) << reports[0];
 }
 
@@ -372,7 +377,7 @@ TEST_F(PageServerTest, ATokenBelongsToTheFirstProcessThatSaysHelloWithItAndDiesW
     return attacker([&, hold_fd] {
       auto fd = transport::connect_unix(path());
       if (!fd) return 2;
-      write_all(fd->get(), page_hello(kToken, std::string(32, 'a')));
+      write_or_exit(fd->get(), page_hello(kToken, std::string(32, 'a')));
       if (hold_fd >= 0) {
         char c;
         (void)!::read(hold_fd, &c, 1);  // keeps its connection (and the token) until told
@@ -420,7 +425,7 @@ TEST_F(PageServerTest, AnUnboundPageIsNotReadAndCannotFloodMain) {
   pid_t pid = attacker([&] {
     auto fd = transport::connect_unix(path());
     if (!fd) return 2;
-    write_all(fd->get(), page_hello(kToken, std::string(32, 'b')));
+    write_or_exit(fd->get(), page_hello(kToken, std::string(32, 'b')));
     auto one = message_frame(static_cast<std::uint8_t>(ipc::MessageKind::kMessage), 0, "steal",
                              Value::array({Value(std::string(60000, 's'))}));
     std::vector<std::uint8_t> many;
@@ -460,7 +465,7 @@ TEST_F(PageServerTest, AWebProcessHasAtMost32ConnectionsWaitingForTheirPages) {
   for (std::size_t i = 0; i < ipc::kMaxUnboundPerToken + 8; ++i) {
     fds.push_back(connect());
     std::string nonce = std::string(31, 'c') + static_cast<char>('a' + i % 26);
-    write_all(fds.back().get(), page_hello(kToken, nonce));
+    EXPECT_TRUE(write_all(fds.back().get(), page_hello(kToken, nonce)));
   }
   ASSERT_TRUE(run_until([&] { return main_process->pending_page_connections() == 0; }));
   pump(100ms);

@@ -64,9 +64,9 @@ INSTANTIATE_TEST_SUITE_P(Reasons, GoneTest,
 
 // Says Hello and "deaf-ready" with raw frames, then never reads its socket.
 VALENCE_CHILD_SCENARIO(deaf) {
-  write_all(child_ipc_fd(), hello_frame(child_ipc_token()));
-  write_all(child_ipc_fd(), message_frame(static_cast<std::uint8_t>(ipc::MessageKind::kMessage), 0,
-                                          "deaf-ready", Value::array(std::vector<Value>())));
+  write_or_exit(child_ipc_fd(), hello_frame(child_ipc_token()));
+  write_or_exit(child_ipc_fd(), message_frame(static_cast<std::uint8_t>(ipc::MessageKind::kMessage),
+                                              0, "deaf-ready", Value::array(std::vector<Value>())));
   wait_to_be_killed();
 }
 

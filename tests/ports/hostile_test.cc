@@ -45,13 +45,14 @@ int make_stream_end() {
 }
 
 // args[0]: the case.
-PORTS_CHILD_SCENARIO(hostile_post) {
+VALENCE_CHILD_SCENARIO(hostile_post) {
   const std::string what = args.at(0);
   const int fd = child_ipc_fd();
   send_with_fds(fd, hello_frame(child_ipc_token()), {});
   auto send = [&](const ipc::Message& m, std::vector<int> fds, int declared = -1) {
-    auto bytes = raw_frame(m, static_cast<std::uint16_t>(
-                                  declared < 0 ? fds.size() : static_cast<std::size_t>(declared)));
+    auto bytes = message_frame(
+        m,
+        static_cast<std::uint16_t>(declared < 0 ? fds.size() : static_cast<std::size_t>(declared)));
     send_with_fds(fd, bytes, fds);
   };
   if (what == "pipe") {
@@ -196,7 +197,7 @@ INSTANTIATE_TEST_SUITE_P(
 // args[0]: the case. Hands main a port (raw kPostMessage on "hostile-port"
 // carrying one end of a socket pair), sends one valid message {i: 0} on the
 // other end, then the junk; then waits.
-PORTS_CHILD_SCENARIO(hostile_port) {
+VALENCE_CHILD_SCENARIO(hostile_port) {
   const std::string what = args.at(0);
   const int fd = child_ipc_fd();
   send_with_fds(fd, hello_frame(child_ipc_token()), {});
@@ -204,12 +205,12 @@ PORTS_CHILD_SCENARIO(hostile_port) {
   if (::socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) != 0) return 83;
   send_with_fds(
       fd,
-      raw_frame(
+      message_frame(
           post_message(MessageKind::kPostMessage, post_body(Value("port"), 1), "hostile-port"), 1),
       {sv[1]});
   ::close(sv[1]);
   const int port = sv[0];
-  auto valid = raw_frame(
+  auto valid = message_frame(
       post_message(MessageKind::kPortMessage, post_body(Value::object({{"i", 0}}), 0), ""));
   send_with_fds(port, valid, {});
   if (what == "garbage") {
@@ -217,13 +218,16 @@ PORTS_CHILD_SCENARIO(hostile_port) {
     send_with_fds(port, std::vector<std::uint8_t>(text.begin(), text.end()), {});
   } else if (what == "pipe_as_port") {
     send_with_fds(
-        port, raw_frame(post_message(MessageKind::kPortMessage, post_body(Value("x"), 1), ""), 1),
+        port,
+        message_frame(post_message(MessageKind::kPortMessage, post_body(Value("x"), 1), ""), 1),
         {make_pipe_read_end()});
   } else if (what == "wrong_kind") {
-    send_with_fds(port, raw_frame(post_message(MessageKind::kMessage, Value::array({1}), "x")), {});
+    send_with_fds(port, message_frame(post_message(MessageKind::kMessage, Value::array({1}), "x")),
+                  {});
   } else if (what == "fd_count_mismatch") {
     send_with_fds(
-        port, raw_frame(post_message(MessageKind::kPortMessage, post_body(Value("x"), 2), ""), 1),
+        port,
+        message_frame(post_message(MessageKind::kPortMessage, post_body(Value("x"), 2), ""), 1),
         {make_stream_end()});
   } else if (what == "bad_v8") {
     // request id 0, empty channel, status 0, then a V8 header and an unknown tag.
@@ -234,7 +238,7 @@ PORTS_CHILD_SCENARIO(hostile_port) {
     f.insert(f.end(), payload.begin(), payload.end());
     send_with_fds(port, f, {});
   } else if (what == "eof_mid_frame") {
-    auto f = raw_frame(post_message(MessageKind::kPortMessage, post_body(Value("xyz"), 0), ""));
+    auto f = message_frame(post_message(MessageKind::kPortMessage, post_body(Value("xyz"), 0), ""));
     f.resize(f.size() - 2);
     send_with_fds(port, f, {});
     ::close(port);
@@ -286,7 +290,7 @@ TEST_P(HostilePort, ClosesOnlyThatPortAfterTheValidMessages) {
   port.reset();
   bad->kill();
   ASSERT_TRUE(wait_gone(bad));
-  run_until([&] { return count_open_fds() <= fds_before; }, 2s);
+  run_until([&] { return count_open_fds() <= fds_before; });
   EXPECT_EQ(count_open_fds(), fds_before);
 }
 

@@ -228,7 +228,7 @@ class Porter {
 
 }  // namespace
 
-PORTS_CHILD_SCENARIO(porter) {
+VALENCE_CHILD_SCENARIO(porter) {
   Porter p;
   return p.run();
 }

@@ -65,7 +65,8 @@ TEST_F(ChannelTest, GarbageIsMalformed) {
   Channel b(*loop, std::move(sb), rb);
   b.start();
   std::string text = "GARBAGE! and more";
-  write_all(sa.get(), reinterpret_cast<const std::uint8_t*>(text.data()), text.size());
+  ASSERT_TRUE(write_all(
+      sa.get(), std::span(reinterpret_cast<const std::uint8_t*>(text.data()), text.size())));
   ASSERT_TRUE(run_until(*loop, [&] { return rb.error.has_value(); }));
   EXPECT_EQ(*rb.error, ChannelError::kMalformed);
   EXPECT_EQ(rb.detail, "frame header version 71 (expected 1): not a valence peer, or corrupt data");
@@ -91,11 +92,11 @@ TEST_P(ChannelEof, ReportsTheEndWithTheUnreadCount) {
   // Two whole frames, then the partial one, then EOF.
   for (std::uint8_t k = 1; k <= 2; ++k) {
     auto whole = raw_frame(k, 16, 16);
-    write_all(sa.get(), whole.data(), whole.size());
+    ASSERT_TRUE(write_all(sa.get(), whole));
   }
   if (GetParam().declared > 0 || GetParam().present > 0) {
     auto partial = raw_frame(3, GetParam().declared, GetParam().present);
-    write_all(sa.get(), partial.data(), partial.size());
+    ASSERT_TRUE(write_all(sa.get(), partial));
   }
   sa.reset();
   ASSERT_TRUE(run_until(*loop, [&] { return rb.error.has_value(); }));
@@ -129,7 +130,7 @@ TEST_F(ChannelTest, ReadFrameBlockingTimesOutThenReads) {
   std::thread writer([fd = sa.get()] {
     std::this_thread::sleep_for(50ms);  // so that the read below really waits
     auto bytes = raw_frame(6, 300 * 1024, 300 * 1024);
-    write_all(fd, bytes.data(), bytes.size());
+    EXPECT_TRUE(write_all(fd, bytes));
   });
   auto frame = b.read_frame_blocking(30000);
   writer.join();
@@ -205,10 +206,10 @@ TEST_F(ChannelTest, TheDelegateMayDestroyTheChannelInOnChannelError) {
   rb.error_hook = [&] { b.reset(); };
   b->start();
   auto whole = raw_frame(1, 4, 4);
-  write_all(sa.get(), whole.data(), whole.size());
+  ASSERT_TRUE(write_all(sa.get(), whole));
   auto bad = raw_frame(1, 4, 4);
   bad[5] = 9;
-  write_all(sa.get(), bad.data(), bad.size());
+  ASSERT_TRUE(write_all(sa.get(), bad));
   ASSERT_TRUE(run_until(*loop, [&] { return b == nullptr; }));
   run_briefly(*loop);
   EXPECT_EQ(rb.frames.size(), 1u);

@@ -1,13 +1,10 @@
 // Shared by the channel tests: a recording delegate, socket pairs, raw
-// frames, payload patterns, and a loop driver with a deadline.
+// frames and payload patterns; the loop driver, descriptor counts and
+// write_all come from tests/support.
 #pragma once
 
-#include <dirent.h>
 #include <gtest/gtest.h>
-#include <sys/socket.h>
-#include <unistd.h>
 
-#include <cerrno>
 #include <chrono>
 #include <cstring>
 #include <functional>
@@ -17,6 +14,9 @@
 #include <string>
 #include <vector>
 
+#include "support/fds.h"
+#include "support/frames.h"
+#include "support/loop_driver.h"
 #include "transport/channel.h"
 #include "transport/socket_posix.h"
 #include "valence/event_loop.h"
@@ -31,34 +31,11 @@ inline void PrintTo(ChannelError e, std::ostream* os) {
 namespace valence::transport::test {
 
 using namespace std::chrono_literals;
-using Clock = std::chrono::steady_clock;
-
-// Runs the loop until `done` or the timeout; false on timeout.
-inline bool run_until(EventLoop& loop, const std::function<bool()>& done,
-                      std::chrono::milliseconds timeout = 30s) {
-  auto deadline = Clock::now() + timeout;
-  while (!done()) {
-    auto now = Clock::now();
-    if (now >= deadline) return false;
-    loop.run_once(std::min<Clock::duration>(deadline - now, 50ms));
-  }
-  return true;
-}
+using namespace ::valence::test;
 
 // Runs whatever is ready for a short while (to show nothing more happens).
 inline void run_briefly(EventLoop& loop) {
-  auto until = Clock::now() + 100ms;
-  while (Clock::now() < until) loop.run_once(10ms);
-}
-
-inline int count_open_fds() {
-  int n = 0;
-  DIR* d = ::opendir("/proc/self/fd");
-  if (!d) return -1;
-  while (dirent* e = ::readdir(d))
-    if (e->d_name[0] != '.') ++n;
-  ::closedir(d);
-  return n;
+  run_for(loop, 100ms);
 }
 
 inline Buffer make_payload(std::uint32_t seed, std::size_t size) {
@@ -105,16 +82,6 @@ inline Sockets socket_pair() {
   auto p = make_socket_pair();
   EXPECT_TRUE(p.has_value());
   return {std::move(p->first), std::move(p->second)};
-}
-
-inline void write_all(int fd, const std::uint8_t* p, std::size_t n) {
-  ASSERT_TRUE(set_nonblocking(fd, false).has_value());
-  while (n > 0) {
-    ssize_t w = ::send(fd, p, n, MSG_NOSIGNAL);
-    ASSERT_GT(w, 0) << std::strerror(errno);
-    p += w;
-    n -= static_cast<std::size_t>(w);
-  }
 }
 
 inline std::vector<std::uint8_t> raw_frame(std::uint8_t kind, std::size_t declared,
