@@ -6,9 +6,8 @@
 #include <stdlib.h>
 #include <unistd.h>
 
-#include <fstream>
-
 #include "harness.h"
+#include "support/fds.h"
 
 #ifndef VALENCE_HOSTILE_EXTENSION_DIR
 #define VALENCE_HOSTILE_EXTENSION_DIR ""
@@ -20,13 +19,6 @@ namespace {
 // Before the App (and its WebKit context) exists.
 [[maybe_unused]] const bool g_replaced =
     ::setenv("VALENCE_WEB_EXTENSION_DIR", VALENCE_HOSTILE_EXTENSION_DIR, 1) == 0;
-
-long rss_kib() {
-  std::ifstream statm("/proc/self/statm");
-  long pages = 0, resident = 0;
-  statm >> pages >> resident;
-  return resident * (::sysconf(_SC_PAGESIZE) / 1024);
-}
 
 const char* kPreload = R"JS(
 const { contextBridge, ipcRenderer } = require('electron')

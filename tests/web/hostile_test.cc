@@ -8,12 +8,12 @@
 
 #include <algorithm>
 #include <cstring>
-#include <filesystem>
 #include <fstream>
 #include <sstream>
 
 #include "harness.h"
 #include "ipc/common/message.h"
+#include "support/fds.h"
 #include "transport/frame.h"
 #include "transport/socket_posix.h"
 #include "ui/app_impl.h"
@@ -40,19 +40,6 @@ std::vector<std::uint8_t> frame(ipc::MessageKind kind, const std::string& channe
   transport::write_frame_header(out.data(), n, static_cast<std::uint8_t>(kind), 0);
   std::copy(payload->span().begin(), payload->span().end(), out.begin() + 8);
   return out;
-}
-
-long rss_kib() {
-  std::ifstream statm("/proc/self/statm");
-  long pages = 0, resident = 0;
-  statm >> pages >> resident;
-  return resident * (::sysconf(_SC_PAGESIZE) / 1024);
-}
-
-int count_open_fds() {
-  int n = 0;
-  for ([[maybe_unused]] const auto& e : std::filesystem::directory_iterator("/proc/self/fd")) ++n;
-  return n;
 }
 
 class HostileTest : public WebTest {

@@ -1,6 +1,6 @@
 cmake_minimum_required(VERSION 3.25)
-# Checks that every #include in src/ and include/valence/ follows the layer
-# DAG (docs/architecture.md). Run: cmake -DROOT=<repo> -P check_layers.cmake
+# Checks that every #include in src/, include/valence/ and tests/support/
+# follows the layer DAG (docs/architecture.md). Run: cmake -DROOT=<repo> -P check_layers.cmake
 # Exits non-zero and lists each violation as file:line: what.
 if(NOT ROOT)
   message(FATAL_ERROR "usage: cmake -DROOT=<dir> -P check_layers.cmake")
@@ -22,6 +22,11 @@ set(ALLOW_ipc_renderer "ipc_renderer;ports;ipc_common;codec;value;transport;loop
 set(ALLOW_loop_glib "loop_glib;loop;base")
 set(ALLOW_ui "ui;loop_glib;ipc_main;ports;ipc_common;codec;value;transport;loop;base")
 set(ALLOW_web_extension "web_extension;loop_glib;ipc_common;codec;value;transport;loop;base")
+# The tests' support library (valence_test_support): a test binary is main
+# and its own children, so both sides; no GTK layer (tests/web uses it too,
+# and the core tests build without WebKit). No layer of src/ may include it.
+set(ALLOW_test_support
+    "test_support;ipc_main;ipc_renderer;ports;ipc_common;codec;value;transport;loop;base")
 # Leaf layers that may include GLib / GTK / WebKit / JSC headers.
 set(SYSTEM_OK_LAYERS "loop_glib;ui;web_extension")
 # System headers no core layer may include (GTK, GLib, WebKit, JSC live in leaf layers only).
@@ -56,16 +61,20 @@ function(layer_of_header header out)
     string(REGEX REPLACE "^([a-z]+)/.*" "\\1" l "${header}")
   elseif(header MATCHES "^valence/")
     set(l unknown)
+  elseif(header MATCHES "^support/")
+    set(l test_support)
   endif()
   set(${out} "${l}" PARENT_SCOPE)
 endfunction()
 
 file(GLOB_RECURSE files RELATIVE "${ROOT}" "${ROOT}/src/*.h" "${ROOT}/src/*.cc"
-     "${ROOT}/include/valence/*.h")
+     "${ROOT}/include/valence/*.h" "${ROOT}/tests/support/*.h" "${ROOT}/tests/support/*.cc")
 set(violations "")
 set(checked 0)
 foreach(f IN LISTS files)
-  if(f MATCHES "^src/ipc/([a-z]+)/")
+  if(f MATCHES "^tests/support/")
+    set(layer test_support)
+  elseif(f MATCHES "^src/ipc/([a-z]+)/")
     set(layer "ipc_${CMAKE_MATCH_1}")
   elseif(f MATCHES "^src/([a-z_]+)/")
     set(layer "${CMAKE_MATCH_1}")
