@@ -43,9 +43,11 @@ echo "running node_codec_bench.js ..." >&2
 
 build_type=$(sed -n 's/^CMAKE_BUILD_TYPE:[A-Z]*=//p' "$build/CMakeCache.txt" 2>/dev/null || true)
 
+PYTHONPATH="$root/bench/support${PYTHONPATH:+:$PYTHONPATH}" \
 python3 - "$tmp/valence.json" "$tmp/node.json" "$root/docs/benchmarks.md" \
   "$pinned" "${build_type:-unknown}" "$reps" "$load" <<'PY'
 import json, os, platform, sys, datetime
+from splice_doc import splice
 
 valence_path, node_path, doc_path, pinned, build_type, reps, load = sys.argv[1:8]
 valence = json.load(open(valence_path))
@@ -105,29 +107,17 @@ if notes:
     block += "\n" + "\n".join(f"- {n}" for n in notes) + "\n"
 print(block)
 
-begin, end = "<!-- codec:begin -->", "<!-- codec:end -->"
-if os.path.exists(doc_path):
-    text = open(doc_path).read()
-else:
-    text = ("# Benchmarks\n\n"
-            "Numbers produced by the scripts in `bench/`; rerun them on your machine "
-            "rather than trusting these.\n\n"
-            "## Codec\n\n"
-            "`bench/run_codec_bench.sh BUILD_DIR` runs `codec_bench` (Google Benchmark) "
-            "and `bench/node_codec_bench.js` (Node's `v8.serialize` / `v8.deserialize`) "
-            "on the same values: (a) an array of 10,000 objects `{id, name, tags: [3 "
-            "strings], created: Date}`, (b) one 8 MiB `Uint8Array`. Node's "
-            "`v8.deserialize` returns typed arrays that alias the input buffer when it "
-            "is aligned (no copy), while valence copies the bytes into the decoded "
-            "`Value`, so (b) decode is compared with an absolute target instead.\n\n"
-            f"{begin}\n{end}\n")
-if begin in text and end in text:
-    head, rest = text.split(begin, 1)
-    _, tail = rest.split(end, 1)
-    text = head + begin + "\n" + block + end + tail
-else:
-    text = text.rstrip("\n") + f"\n\n{begin}\n{block}{end}\n"
-os.makedirs(os.path.dirname(doc_path), exist_ok=True)
-open(doc_path, "w").write(text)
-print(f"wrote {doc_path}", file=sys.stderr)
+new_doc = ("# Benchmarks\n\n"
+           "Numbers produced by the scripts in `bench/`; rerun them on your machine "
+           "rather than trusting these.\n\n"
+           "## Codec\n\n"
+           "`bench/run_codec_bench.sh BUILD_DIR` runs `codec_bench` (Google Benchmark) "
+           "and `bench/node_codec_bench.js` (Node's `v8.serialize` / `v8.deserialize`) "
+           "on the same values: (a) an array of 10,000 objects `{id, name, tags: [3 "
+           "strings], created: Date}`, (b) one 8 MiB `Uint8Array`. Node's "
+           "`v8.deserialize` returns typed arrays that alias the input buffer when it "
+           "is aligned (no copy), while valence copies the bytes into the decoded "
+           "`Value`, so (b) decode is compared with an absolute target instead.\n\n"
+           "<!-- codec:begin -->\n<!-- codec:end -->\n")
+splice(doc_path, "codec", block, new_doc=new_doc)
 PY

@@ -17,8 +17,8 @@
 #include <cstdio>
 #include <string>
 
+#include "bench_util.h"
 #include "ipc/common/message.h"
-#include "ports_bench_util.h"
 #include "transport/frame.h"
 #include "valence/event_loop.h"
 #include "valence/main/main_process.h"
@@ -47,12 +47,12 @@ int main(int argc, char** argv) {
       std::printf("%zu\n", small_port_frame_bytes());
       return 0;
     }
-  const std::string mode = ports_bench::flag(argc, argv, "--case", "direct");
-  const long n = ports_bench::flag_long(argc, argv, "--n", 20000);
-  const long warmup = ports_bench::flag_long(argc, argv, "--warmup", 2000);
-  const std::string cpu_a = ports_bench::flag(argc, argv, "--cpu-a", "-1");
-  const std::string cpu_b = ports_bench::flag(argc, argv, "--cpu-b", "-1");
-  const std::string child = ports_bench::flag(argc, argv, "--child", VALENCE_PORTS_BENCH_CHILD);
+  const std::string mode = bench::flag(argc, argv, "--case", "direct");
+  const long n = bench::flag_long(argc, argv, "--n", 20000);
+  const long warmup = bench::flag_long(argc, argv, "--warmup", 2000);
+  const std::string cpu_a = bench::flag(argc, argv, "--cpu-a", "-1");
+  const std::string cpu_b = bench::flag(argc, argv, "--cpu-b", "-1");
+  const std::string child = bench::flag(argc, argv, "--child", VALENCE_PORTS_BENCH_CHILD);
   if (mode != "direct" && mode != "brokered") {
     std::fprintf(stderr, "ports_bench: --case direct|brokered\n");
     return 2;
@@ -74,9 +74,9 @@ int main(int argc, char** argv) {
   long forwarded = 0;
   double main_cpu_start = 0, main_cpu_per_rt = -1;
   auto main_cpu_mark = [&] {
-    if (forwarded == warmup) main_cpu_start = ports_bench::cpu_time_us();
+    if (forwarded == warmup) main_cpu_start = bench::cpu_time_us();
     if (forwarded == warmup + n)
-      main_cpu_per_rt = (ports_bench::cpu_time_us() - main_cpu_start) / static_cast<double>(n);
+      main_cpu_per_rt = (bench::cpu_time_us() - main_cpu_start) / static_cast<double>(n);
   };
   app.ipc_main().on("to-b", [&](IpcMainEvent&, int v) { b->send("from-a", v); });
   app.ipc_main().on("to-a", [&](IpcMainEvent&, int v) {
@@ -93,7 +93,7 @@ int main(int argc, char** argv) {
       (void)b->post_message("port", Value(), {ch.port2});
       (void)a->post_message("port", Value(), {ch.port1});
       // Main sees nothing of the exchange; its CPU is measured over all of it.
-      main_cpu_start = ports_bench::cpu_time_us();
+      main_cpu_start = bench::cpu_time_us();
     } else {
       a->send("go");
     }
@@ -116,17 +116,16 @@ int main(int argc, char** argv) {
   a->on_render_process_gone(on_gone);
   b->on_render_process_gone(on_gone);
   bool asked_to_quit = false;
-  const auto deadline = ports_bench::Clock::now() + std::chrono::minutes(5);
+  const auto deadline = bench::Clock::now() + std::chrono::minutes(5);
   while (gone < 2 && loop->run_once(std::chrono::milliseconds(100))) {
     if (!asked_to_quit && !result.empty() && a_cpu >= 0 && b_cpu >= 0) {
       asked_to_quit = true;
       if (mode == "direct")
-        main_cpu_per_rt =
-            (ports_bench::cpu_time_us() - main_cpu_start) / static_cast<double>(n + warmup);
+        main_cpu_per_rt = (bench::cpu_time_us() - main_cpu_start) / static_cast<double>(n + warmup);
       a->send("quit");
       b->send("quit");
     }
-    if (ports_bench::Clock::now() > deadline) {
+    if (bench::Clock::now() > deadline) {
       std::fprintf(stderr, "ports_bench: timed out\n");
       return 1;
     }
@@ -136,11 +135,11 @@ int main(int argc, char** argv) {
     return 1;
   }
   // Merge: a's JSON object plus the CPU figures.
-  std::string extra = ports_bench::Json()
+  std::string extra = bench::Json()
                           .num("a_cpu_per_rt_us", a_cpu)
                           .num("b_cpu_per_rt_us", b_cpu)
                           .num("main_cpu_per_rt_us", main_cpu_per_rt)
-                          .str("main_affinity", ports_bench::affinity_text())
+                          .str("main_affinity", bench::affinity_text())
                           .str("cpu_a", cpu_a)
                           .str("cpu_b", cpu_b)
                           .text();

@@ -16,24 +16,24 @@
 #include <string>
 #include <vector>
 
-#include "ports_bench_util.h"
+#include "bench_util.h"
 #include "valence/event_loop.h"
 #include "valence/message_port.h"
 #include "valence/renderer/ipc_renderer.h"
 
-using ports_bench::Clock;
+using bench::Clock;
 using valence::IpcRendererEvent;
 using valence::MessageEvent;
 using valence::Value;
 
 int main(int argc, char** argv) {
-  const std::string role = ports_bench::flag(argc, argv, "--role", "a");
-  const std::string mode = ports_bench::flag(argc, argv, "--case", "direct");
-  const long n = ports_bench::flag_long(argc, argv, "--n", 20000);
-  const long warmup = ports_bench::flag_long(argc, argv, "--warmup", 2000);
-  const int cpu = static_cast<int>(ports_bench::flag_long(argc, argv, "--cpu", -1));
-  if (!ports_bench::pin_to_cpu(cpu)) return 2;
-  const std::string affinity = ports_bench::affinity_text();
+  const std::string role = bench::flag(argc, argv, "--role", "a");
+  const std::string mode = bench::flag(argc, argv, "--case", "direct");
+  const long n = bench::flag_long(argc, argv, "--n", 20000);
+  const long warmup = bench::flag_long(argc, argv, "--warmup", 2000);
+  const int cpu = static_cast<int>(bench::flag_long(argc, argv, "--cpu", -1));
+  if (!bench::pin_to_cpu(cpu)) return 2;
+  const std::string affinity = bench::affinity_text();
 
   auto loop = valence::EventLoop::create();
   auto connected = valence::IpcRenderer::connect(*loop);
@@ -59,15 +59,15 @@ int main(int argc, char** argv) {
     }
   };
   auto cpu_mark = [&] {
-    if (count == warmup) cpu_start = ports_bench::cpu_time_us();
+    if (count == warmup) cpu_start = bench::cpu_time_us();
     if (count == warmup + n)
-      ipc->send("cpu", role, (ports_bench::cpu_time_us() - cpu_start) / static_cast<double>(n));
+      ipc->send("cpu", role, (bench::cpu_time_us() - cpu_start) / static_cast<double>(n));
   };
   auto next = [&] {
     cpu_mark();
     if (count == warmup + n) {
-      auto s = ports_bench::compute_stats(samples);
-      ipc->send("result", ports_bench::Json()
+      auto s = bench::compute_stats(samples);
+      ipc->send("result", bench::Json()
                               .str("case", mode)
                               .str("a_affinity", affinity)
                               .boolean("ok", !bad)
@@ -82,7 +82,7 @@ int main(int argc, char** argv) {
   auto on_reply = [&](int v) {
     auto t1 = Clock::now();
     if (v != static_cast<int>(count)) bad = true;
-    if (count >= warmup) samples.push_back(ports_bench::us_between(t0, t1));
+    if (count >= warmup) samples.push_back(bench::us_between(t0, t1));
     ++count;
     next();
   };

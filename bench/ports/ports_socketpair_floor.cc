@@ -18,7 +18,7 @@
 #include <cstdlib>
 #include <vector>
 
-#include "ports_bench_util.h"
+#include "bench_util.h"
 
 namespace {
 
@@ -60,11 +60,10 @@ void read_full(int fd, void* data, std::size_t len) {
 }  // namespace
 
 int main(int argc, char** argv) {
-  const auto n = static_cast<std::size_t>(ports_bench::flag_long(argc, argv, "--n", 20000));
-  const auto warmup =
-      static_cast<std::size_t>(ports_bench::flag_long(argc, argv, "--warmup", 2000));
-  const auto bytes = static_cast<std::size_t>(ports_bench::flag_long(argc, argv, "--bytes", 32));
-  const int cpu_child = static_cast<int>(ports_bench::flag_long(argc, argv, "--cpu-child", -1));
+  const auto n = static_cast<std::size_t>(bench::flag_long(argc, argv, "--n", 20000));
+  const auto warmup = static_cast<std::size_t>(bench::flag_long(argc, argv, "--warmup", 2000));
+  const auto bytes = static_cast<std::size_t>(bench::flag_long(argc, argv, "--bytes", 32));
+  const int cpu_child = static_cast<int>(bench::flag_long(argc, argv, "--cpu-child", -1));
 
   int sv[2];
   if (::socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) != 0) die("socketpair");
@@ -73,14 +72,14 @@ int main(int argc, char** argv) {
   std::vector<std::uint8_t> buf(bytes, 0x5a);
   if (pid == 0) {
     ::close(sv[0]);
-    if (!ports_bench::pin_to_cpu(cpu_child)) ::_exit(2);
+    if (!bench::pin_to_cpu(cpu_child)) ::_exit(2);
     double start = 0;
     for (std::size_t i = 0; i < warmup + n; ++i) {
-      if (i == warmup) start = ports_bench::cpu_time_us();
+      if (i == warmup) start = bench::cpu_time_us();
       read_full(sv[1], buf.data(), bytes);
       write_full(sv[1], buf.data(), bytes);
     }
-    double per_rt = (ports_bench::cpu_time_us() - start) / static_cast<double>(n);
+    double per_rt = (bench::cpu_time_us() - start) / static_cast<double>(n);
     write_full(sv[1], &per_rt, sizeof per_rt);
     ::_exit(0);
   }
@@ -89,27 +88,27 @@ int main(int argc, char** argv) {
   samples.reserve(n);
   double start = 0;
   for (std::size_t i = 0; i < warmup + n; ++i) {
-    if (i == warmup) start = ports_bench::cpu_time_us();
-    auto t0 = ports_bench::Clock::now();
+    if (i == warmup) start = bench::cpu_time_us();
+    auto t0 = bench::Clock::now();
     write_full(sv[0], buf.data(), bytes);
     read_full(sv[0], buf.data(), bytes);
-    auto t1 = ports_bench::Clock::now();
-    if (i >= warmup) samples.push_back(ports_bench::us_between(t0, t1));
+    auto t1 = bench::Clock::now();
+    if (i >= warmup) samples.push_back(bench::us_between(t0, t1));
   }
-  double parent_cpu = (ports_bench::cpu_time_us() - start) / static_cast<double>(n);
+  double parent_cpu = (bench::cpu_time_us() - start) / static_cast<double>(n);
   double child_cpu = -1;
   read_full(sv[0], &child_cpu, sizeof child_cpu);
   int status = 0;
   ::waitpid(pid, &status, 0);
-  auto s = ports_bench::compute_stats(samples);
-  std::printf("%s\n", ports_bench::Json()
+  auto s = bench::compute_stats(samples);
+  std::printf("%s\n", bench::Json()
                           .str("case", "floor")
                           .boolean("ok", WIFEXITED(status) && WEXITSTATUS(status) == 0)
                           .integer("bytes", static_cast<long long>(bytes))
                           .stats("", s)
                           .num("a_cpu_per_rt_us", parent_cpu)
                           .num("b_cpu_per_rt_us", child_cpu)
-                          .str("main_affinity", ports_bench::affinity_text())
+                          .str("main_affinity", bench::affinity_text())
                           .integer("cpu_child", cpu_child)
                           .text()
                           .c_str());

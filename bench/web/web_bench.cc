@@ -47,23 +47,7 @@
 #include "valence/main/web_contents.h"
 #include "valence/ui/app.h"
 #include "valence/ui/browser_window.h"
-
-namespace webbench {  // web_proc.cc
-struct ProcMemory {
-  bool ok = false;
-  long rss_kib = 0;
-  long pss_kib = 0;
-  long uss_kib = 0;
-  long swap_kib = 0;
-};
-double now_us();
-std::vector<int> descendants_named(int root, const std::string& needle);
-ProcMemory proc_memory(int pid);
-int pin_process(int pid, int cpu);
-std::string thread_cpus(int pid);
-int thread_count(int pid);
-double cpu_us(int pid);
-}  // namespace webbench
+#include "web_proc.h"
 
 namespace {
 
@@ -554,47 +538,13 @@ class Bench {
 
   // ---- memory ------------------------------------------------------------------
 
-  std::string snapshot() {
-    bench::Json j;
-    j.integer("main_rss_kib", bench::rss_kib());
-    std::string list = "[";
-    long pss = 0, rss = 0, uss = 0;
-    auto webs = webbench::descendants_named(::getpid(), "WebKitWebProcess");
-    for (std::size_t i = 0; i < webs.size(); ++i) {
-      auto m = webbench::proc_memory(webs[i]);
-      pss += m.pss_kib;
-      rss += m.rss_kib;
-      uss += m.uss_kib;
-      bench::Json p;
-      p.integer("pid", webs[i])
-          .integer("pss_kib", m.pss_kib)
-          .integer("rss_kib", m.rss_kib)
-          .integer("uss_kib", m.uss_kib)
-          .integer("swap_kib", m.swap_kib);
-      list += (i ? ", " : "") + p.text();
-    }
-    j.integer("web_count", static_cast<long long>(webs.size()))
-        .integer("web_pss_kib", pss)
-        .integer("web_rss_kib", rss)
-        .integer("web_uss_kib", uss)
-        .raw("web", list + "]");
-    long net_pss = 0, net_rss = 0;
-    for (int pid : webbench::descendants_named(::getpid(), "WebKitNetworkProcess")) {
-      auto m = webbench::proc_memory(pid);
-      net_pss += m.pss_kib;
-      net_rss += m.rss_kib;
-    }
-    j.integer("network_pss_kib", net_pss).integer("network_rss_kib", net_rss);
-    return j.text();
-  }
-
   void start_memory() {
     wins_.push_back(std::make_unique<Win>());
     open_window(*wins_[0]);
     on_progress_ = [this] {
       if (!ready(*wins_[0])) return false;
       settle_timer_ = app_.loop().add_timer(std::chrono::milliseconds(opt_.settle_ms), [this] {
-        first_ = snapshot();
+        first_ = webbench::memory_snapshot();
         for (int i = 0; i < opt_.windows; ++i) {
           wins_.push_back(std::make_unique<Win>());
           open_window(*wins_.back());
@@ -609,7 +559,7 @@ class Bench {
                 .integer("windows_added", opt_.windows)
                 .integer("settle_ms", opt_.settle_ms)
                 .raw("one_window", first_)
-                .raw("after", snapshot())
+                .raw("after", webbench::memory_snapshot())
                 .boolean("ok", ok_);
             std::printf("%s\n", out.text().c_str());
             std::fflush(stdout);

@@ -27,20 +27,7 @@
 #include <vector>
 
 #include "bench_util.h"
-
-namespace webbench {  // web_proc.cc
-struct ProcMemory {
-  bool ok = false;
-  long rss_kib = 0;
-  long pss_kib = 0;
-  long uss_kib = 0;
-  long swap_kib = 0;
-};
-double now_us();
-std::vector<int> descendants_named(int root, const std::string& needle);
-ProcMemory proc_memory(int pid);
-std::string thread_cpus(int pid);
-}  // namespace webbench
+#include "web_proc.h"
 
 namespace {
 
@@ -141,40 +128,6 @@ void after(int ms, std::function<void()> f) {
       heap);
 }
 
-std::string snapshot() {
-  bench::Json j;
-  j.integer("main_rss_kib", bench::rss_kib());
-  std::string list = "[";
-  long pss = 0, rss = 0, uss = 0;
-  auto webs = webbench::descendants_named(::getpid(), "WebKitWebProcess");
-  for (std::size_t i = 0; i < webs.size(); ++i) {
-    auto m = webbench::proc_memory(webs[i]);
-    pss += m.pss_kib;
-    rss += m.rss_kib;
-    uss += m.uss_kib;
-    bench::Json p;
-    p.integer("pid", webs[i])
-        .integer("pss_kib", m.pss_kib)
-        .integer("rss_kib", m.rss_kib)
-        .integer("uss_kib", m.uss_kib)
-        .integer("swap_kib", m.swap_kib);
-    list += (i ? ", " : "") + p.text();
-  }
-  j.integer("web_count", static_cast<long long>(webs.size()))
-      .integer("web_pss_kib", pss)
-      .integer("web_rss_kib", rss)
-      .integer("web_uss_kib", uss)
-      .raw("web", list + "]");
-  long net_pss = 0, net_rss = 0;
-  for (int pid : webbench::descendants_named(::getpid(), "WebKitNetworkProcess")) {
-    auto m = webbench::proc_memory(pid);
-    net_pss += m.pss_kib;
-    net_rss += m.rss_kib;
-  }
-  j.integer("network_pss_kib", net_pss).integer("network_rss_kib", net_rss);
-  return j.text();
-}
-
 void finish(const std::string& json) {
   std::printf("%s\n", json.c_str());
   std::fflush(stdout);
@@ -224,7 +177,7 @@ void start_memory() {
     if (!ready(*fp)) return;
     g_progress = nullptr;
     after(g_opt.settle_ms, [] {
-      g_first = snapshot();
+      g_first = webbench::memory_snapshot();
       for (int i = 0; i < g_opt.windows; ++i) open_window();
       g_progress = [] {
         for (const auto& w : g_wins)
@@ -237,7 +190,7 @@ void start_memory() {
               .integer("windows_added", g_opt.windows)
               .integer("settle_ms", g_opt.settle_ms)
               .raw("one_window", g_first)
-              .raw("after", snapshot())
+              .raw("after", webbench::memory_snapshot())
               .boolean("ok", true);
           finish(out.text());
         });

@@ -1,10 +1,10 @@
-// What web_bench and web_bench_bare read from /proc: the WebKit processes a
-// program started (its descendants, by executable name), their memory
-// (smaps_rollup) and CPU affinity, and moving a process with all its threads
-// to one CPU. Declared where used (namespace webbench); plain functions.
+// What web_bench and web_bench_bare read from /proc (web_proc.h).
+#include "web_proc.h"
+
 #include <dirent.h>
 #include <sched.h>
 #include <time.h>
+#include <unistd.h>
 
 #include <cstdio>
 #include <cstdlib>
@@ -15,15 +15,9 @@
 #include <string>
 #include <vector>
 
-namespace webbench {
+#include "bench_util.h"
 
-struct ProcMemory {
-  bool ok = false;
-  long rss_kib = 0;
-  long pss_kib = 0;
-  long uss_kib = 0;  // Private_Clean + Private_Dirty
-  long swap_kib = 0;
-};
+namespace webbench {
 
 double now_us() {
   timespec ts{};
@@ -165,6 +159,40 @@ double cpu_us(int pid) {
 
 int thread_count(int pid) {
   return static_cast<int>(numeric_entries("/proc/" + std::to_string(pid) + "/task").size());
+}
+
+std::string memory_snapshot() {
+  bench::Json j;
+  j.integer("main_rss_kib", bench::rss_kib());
+  std::string list = "[";
+  long pss = 0, rss = 0, uss = 0;
+  auto webs = descendants_named(::getpid(), "WebKitWebProcess");
+  for (std::size_t i = 0; i < webs.size(); ++i) {
+    auto m = proc_memory(webs[i]);
+    pss += m.pss_kib;
+    rss += m.rss_kib;
+    uss += m.uss_kib;
+    bench::Json p;
+    p.integer("pid", webs[i])
+        .integer("pss_kib", m.pss_kib)
+        .integer("rss_kib", m.rss_kib)
+        .integer("uss_kib", m.uss_kib)
+        .integer("swap_kib", m.swap_kib);
+    list += (i ? ", " : "") + p.text();
+  }
+  j.integer("web_count", static_cast<long long>(webs.size()))
+      .integer("web_pss_kib", pss)
+      .integer("web_rss_kib", rss)
+      .integer("web_uss_kib", uss)
+      .raw("web", list + "]");
+  long net_pss = 0, net_rss = 0;
+  for (int pid : descendants_named(::getpid(), "WebKitNetworkProcess")) {
+    auto m = proc_memory(pid);
+    net_pss += m.pss_kib;
+    net_rss += m.rss_kib;
+  }
+  j.integer("network_pss_kib", net_pss).integer("network_rss_kib", net_rss);
+  return j.text();
 }
 
 }  // namespace webbench

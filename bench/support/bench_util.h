@@ -1,22 +1,27 @@
-// Shared by the MessagePort benchmarks (ports_bench, ports_bench_child,
-// ports_socketpair_floor): a clock, percentiles, CPU time, CPU pinning,
-// command-line flags and a flat JSON writer.
+// The measurement harness every benchmark shares (bench/ipc, bench/ports,
+// bench/web): a clock, percentiles, CPU time, page faults, RSS, CPU pinning
+// (by number or from the environment), --name value flags, and a flat JSON
+// writer. Timing belongs here and in the benchmarks, never in tests/.
 // Thread safety: plain functions and value types.
 #pragma once
 
 #include <sched.h>
 #include <sys/resource.h>
+#include <unistd.h>
 
 #include <algorithm>
 #include <chrono>
+#include <cstdint>
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
+#include <fstream>
+#include <sstream>
 #include <string>
 #include <string_view>
 #include <vector>
 
-namespace ports_bench {
+namespace bench {
 
 using Clock = std::chrono::steady_clock;
 
@@ -24,12 +29,12 @@ inline double us_between(Clock::time_point a, Clock::time_point b) {
   return std::chrono::duration<double, std::micro>(b - a).count();
 }
 
+// Percentiles of a sample (nearest rank on the sorted sample).
 struct Stats {
   std::size_t count = 0;
-  double median = 0, p90 = 0, p99 = 0, min = 0, max = 0, mean = 0;
+  double median = 0, p90 = 0, p99 = 0, max = 0, min = 0, mean = 0;
 };
 
-// Percentiles by nearest rank on the sorted sample.
 inline Stats compute_stats(std::vector<double> xs) {
   Stats s;
   s.count = xs.size();
@@ -50,7 +55,7 @@ inline Stats compute_stats(std::vector<double> xs) {
   return s;
 }
 
-// CPU time (user + system) of this process so far, µs.
+// CPU time (user + system) this process has used, in microseconds.
 inline double cpu_time_us() {
   rusage ru{};
   ::getrusage(RUSAGE_SELF, &ru);
@@ -58,6 +63,44 @@ inline double cpu_time_us() {
     return static_cast<double>(tv.tv_sec) * 1e6 + static_cast<double>(tv.tv_usec);
   };
   return us(ru.ru_utime) + us(ru.ru_stime);
+}
+
+// Minor page faults this process has taken so far.
+inline long minor_faults() {
+  rusage ru{};
+  ::getrusage(RUSAGE_SELF, &ru);
+  return ru.ru_minflt;
+}
+
+// Resident set size from /proc/self/statm, in KiB.
+inline long rss_kib() {
+  std::FILE* f = std::fopen("/proc/self/statm", "r");
+  if (!f) return -1;
+  long size = 0, resident = 0;
+  int n = std::fscanf(f, "%ld %ld", &size, &resident);
+  std::fclose(f);
+  if (n != 2) return -1;
+  return resident * (::sysconf(_SC_PAGESIZE) / 1024);
+}
+
+// A field of /proc/self/status in KiB (VmHWM, VmRSS), or -1.
+inline long status_kib(std::string_view field) {
+  std::ifstream in("/proc/self/status");
+  std::string line;
+  while (std::getline(in, line)) {
+    if (line.compare(0, field.size(), field) == 0 && line.size() > field.size() &&
+        line[field.size()] == ':')
+      return std::strtol(line.c_str() + field.size() + 1, nullptr, 10);
+  }
+  return -1;
+}
+
+// Resets VmHWM (the peak RSS) to the current RSS. False where not allowed.
+inline bool reset_peak_rss() {
+  std::FILE* f = std::fopen("/proc/self/clear_refs", "w");
+  if (!f) return false;
+  bool ok = std::fputs("5", f) >= 0;
+  return std::fclose(f) == 0 && ok;
 }
 
 // Pins this process to `cpu` (no-op when cpu < 0). False on failure.
@@ -71,6 +114,15 @@ inline bool pin_to_cpu(int cpu) {
     return false;
   }
   return true;
+}
+
+// Pins this process to the CPU named by $BENCH_CHILD_CPU, if set. Children
+// call this first thing so that "split" runs put them on another CPU than
+// the parent (which the run script pins with taskset).
+inline bool pin_child_from_env() {
+  const char* cpu = std::getenv("BENCH_CHILD_CPU");
+  if (!cpu || !*cpu) return true;
+  return pin_to_cpu(std::atoi(cpu));
 }
 
 // The CPUs this process may run on ("0" or "0,1").
@@ -98,7 +150,7 @@ inline long flag_long(int argc, char** argv, std::string_view name, long fallbac
   return v.empty() ? fallback : std::strtol(v.c_str(), nullptr, 10);
 }
 
-// A flat JSON object: Json().num("a", 1).str("b", "x").text().
+// A flat JSON object writer: Json().num("a", 1).str("b", "x").text().
 class Json {
  public:
   Json& num(std::string_view key, double v) {
@@ -124,10 +176,11 @@ class Json {
     num(p + "median_us", s.median);
     num(p + "p90_us", s.p90);
     num(p + "p99_us", s.p99);
-    num(p + "min_us", s.min);
     num(p + "max_us", s.max);
+    num(p + "min_us", s.min);
     return num(p + "mean_us", s.mean);
   }
+  // `json` must be a complete JSON value.
   Json& raw(std::string_view key, std::string_view json) {
     if (!body_.empty()) body_ += ", ";
     body_ += '"';
@@ -142,4 +195,4 @@ class Json {
   std::string body_;
 };
 
-}  // namespace ports_bench
+}  // namespace bench
