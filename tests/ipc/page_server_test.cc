@@ -203,7 +203,7 @@ TEST_F(PageServerTest, AnUnauthenticatedPeerCannotMakeMainBuffer) {
       write_or_exit(fd->get(), header);
       std::size_t taken = stream(fd->get(), std::size_t{256} << 20);
       (void)!::write(out[1], &taken, sizeof taken);
-      return closed_by_peer(fd->get(), 5s) ? 0 : 1;
+      return closed_by_peer(fd->get(), kPatience) ? 0 : 1;
     }));
   }
   std::vector<int> codes(4, -1);
@@ -383,7 +383,7 @@ TEST_F(PageServerTest, ATokenBelongsToTheFirstProcessThatSaysHelloWithItAndDiesW
         (void)!::read(hold_fd, &c, 1);  // keeps its connection (and the token) until told
         return 0;
       }
-      return closed_by_peer(fd->get(), 10s) ? 3 : 0;
+      return closed_by_peer(fd->get(), kPatience) ? 3 : 0;
     });
   };
   int hold[2];

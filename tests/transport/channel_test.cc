@@ -102,6 +102,8 @@ TEST_F(ChannelTest, A300MiBFrameBothWaysWithoutBlockingTheLoop) {
     fill_words(want, 42);
     EXPECT_EQ(std::memcmp(want.data(), ra.frames[0].payload.data(), kSize), 0);
   }
+  RecordProperty("ticks_there", ticks_there);
+  RecordProperty("ticks_back", ticks_back);
   EXPECT_GE(ticks_there, kTurnsEachWay) << "the loop ran other work only " << ticks_there
                                         << " times while a's frame was on its way to b";
   EXPECT_GE(ticks_back, kTurnsEachWay) << "the loop ran other work only " << ticks_back
