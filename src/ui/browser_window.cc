@@ -2,9 +2,12 @@
 
 #include <gtk/gtk.h>
 
+#include <cctype>
+#include <cstring>
 #include <filesystem>
 #include <fstream>
 #include <sstream>
+#include <string_view>
 
 #include "ipc/common/protocol.h"
 #include "ui/app_impl.h"
@@ -311,34 +314,288 @@ void* BrowserWindow::native_view() const noexcept {
 
 // ---- executeJavaScript -------------------------------------------------------
 //
-// Electron runs the code as a script of the page and awaits a Promise result,
-// whatever the page's Content-Security-Policy says. WebKit offers two calls
-// that are not subject to CSP: call_async_javascript_function awaits but
-// takes a function body, evaluate_javascript takes a script but does not
-// await. So the code is first tried as an expression (awaited); only when it
-// does not parse as one (statements: a SyntaxError, raised before anything
-// ran) is it run as a script, whose completion value is the result.
+// Electron runs the code once, as a classic script of the page (whatever the
+// page's Content-Security-Policy says), awaits its completion value when it
+// is a Promise, and hands main a structured clone of it. WebKit runs a
+// script without CSP checks (evaluate_javascript), but the completion value
+// it hands back is its own lossy JSON-like copy, and it awaits nothing; its
+// other call (call_async_javascript_function) awaits, but takes a function
+// body, in which `var` and `function` are not globals. eval and new Function
+// would give a script's completion value to our code, but a strict CSP
+// forbids them. So the code is classified before anything runs, by parsing
+// it with a JavaScriptCore engine of our own in this process (the same
+// engine as the page's, so it parses the same way; nothing is run there):
+//
+//  - code that ends with an expression statement (`document.title`,
+//    `var x = 1; x + 1`, lines without semicolons too) runs as one script in
+//    which that last statement becomes `run(() => (expression), key)`;
+//    run() (js_value.cc) encodes the value in the page (structured clone,
+//    V8's wire format) and returns that string as the script's completion
+//    value; when the value is a thenable, it leaves a promise of the string
+//    in a global slot, which call_async_javascript_function then awaits;
+//  - other code (`if (a) { 1 } else { 2 }`, declarations alone) runs as it
+//    is, and the completion value is what WebKit makes of it: JSON-like,
+//    not awaited (docs/electron-differences.md).
+//
+// Either way the code runs exactly once; code that does not parse runs
+// never (WebKit reports its SyntaxError).
 
 namespace {
 
+constexpr char kSourceUri[] = "valence://execute-javascript";
+// The split search looks at this many statement boundaries from the end,
+// and at a last expression of at most this size.
+constexpr int kMaxSplitCandidates = 64;
+constexpr std::size_t kMaxFinalExpression = 256 * 1024;
+
+// A JavaScriptCore context of the UI process, used only to parse.
+JSCContext* syntax_context() {
+  static JSCContext* context = jsc_context_new();
+  return context;
+}
+
+bool parses(std::string_view script) {
+  return jsc_context_check_syntax(syntax_context(), script.data(),
+                                  static_cast<gssize>(script.size()), JSC_CHECK_SYNTAX_MODE_SCRIPT,
+                                  nullptr, 1, nullptr) == JSC_CHECK_SYNTAX_RESULT_SUCCESS;
+}
+
+// The length of JS white space or a line terminator (UTF-8) at i, or 0.
+std::size_t space_at(std::string_view s, std::size_t i) {
+  auto b = [&](std::size_t k) {
+    return i + k < s.size() ? static_cast<unsigned char>(s[i + k]) : 0;
+  };
+  switch (b(0)) {
+    case ' ':
+    case '\t':
+    case '\n':
+    case '\r':
+    case '\v':
+    case '\f': return 1;
+    case 0xC2: return b(1) == 0xA0 ? 2 : 0;                  // NBSP
+    case 0xE1: return b(1) == 0x9A && b(2) == 0x80 ? 3 : 0;  // U+1680
+    case 0xE2:
+      if (b(1) == 0x80 &&
+          ((b(2) >= 0x80 && b(2) <= 0x8A) || b(2) == 0xA8 || b(2) == 0xA9 || b(2) == 0xAF))
+        return 3;                                            // U+2000..200A, U+2028, U+2029, U+202F
+      return b(1) == 0x81 && b(2) == 0x9F ? 3 : 0;           // U+205F
+    case 0xE3: return b(1) == 0x80 && b(2) == 0x80 ? 3 : 0;  // U+3000
+    case 0xEF: return b(1) == 0xBB && b(2) == 0xBF ? 3 : 0;  // U+FEFF
+    default: return 0;
+  }
+}
+
+bool is_line_terminator(std::string_view s, std::size_t i) {
+  return s[i] == '\n' || s[i] == '\r' ||
+         (s.substr(i, 3) == "\xE2\x80\xA8" || s.substr(i, 3) == "\xE2\x80\xA9");
+}
+
+// The index of the first token at or after i (past white space and comments).
+std::size_t skip_blank(std::string_view s, std::size_t i) {
+  while (i < s.size()) {
+    if (std::size_t n = space_at(s, i)) {
+      i += n;
+    } else if (s.substr(i, 2) == "//") {
+      while (i < s.size() && !is_line_terminator(s, i)) ++i;
+    } else if (s.substr(i, 2) == "/*") {
+      std::size_t end = s.find("*/", i + 2);
+      if (end == std::string_view::npos) return s.size();
+      i = end + 2;
+    } else {
+      break;
+    }
+  }
+  return i;
+}
+
+bool is_word_char(char c) {
+  return std::isalnum(static_cast<unsigned char>(c)) || c == '_' || c == '$' ||
+         static_cast<unsigned char>(c) >= 0x80;
+}
+
+std::string_view word_at(std::string_view s, std::size_t i) {
+  std::size_t j = i;
+  while (j < s.size() && is_word_char(s[j])) ++j;
+  return s.substr(i, j - i);
+}
+
+// Whether a script starting with this code does not start with an
+// expression statement: a block, a function, class or `let [` declaration.
+bool starts_as_declaration(std::string_view code) {
+  std::size_t i = skip_blank(code, 0);
+  if (i >= code.size()) return false;
+  if (code[i] == '{') return true;
+  std::string_view w = word_at(code, i);
+  if (w == "function" || w == "class") return true;
+  if (w == "async" || w == "let") {
+    std::size_t j = i + w.size();
+    std::size_t k = skip_blank(code, j);
+    if (w == "let") return k < code.size() && code[k] == '[';
+    for (std::size_t m = j; m < k; ++m)
+      if (is_line_terminator(code, m)) return false;
+    return word_at(code, k) == "function";
+  }
+  return false;
+}
+
+// The code without a final `;` followed only by white space and comments.
+std::string without_final_semicolon(std::string_view code) {
+  std::size_t p = code.rfind(';');
+  if (p == std::string_view::npos || skip_blank(code, p + 1) != code.size())
+    return std::string(code);
+  return std::string(code.substr(0, p)) + std::string(code.substr(p + 1));
+}
+
+// Whether `code` is one expression in the context `before` + code + `after`
+// puts it in. It is checked in parentheses and in brackets: code that closes
+// the parenthesis early (`1); f(); (2`) cannot also close the bracket.
+bool is_expression(const std::string& code, std::string_view before, std::string_view after) {
+  if (starts_as_declaration(code)) return false;
+  std::string open(before), close(after);
+  return parses(open + "(" + code + "\n)" + close) && parses(open + "[" + code + "\n]" + close);
+}
+
+// After a line break that is to end a statement: whether the next token
+// would rather continue the statement before it (then there is no
+// statement boundary there).
+bool continues_previous_line(std::string_view next, std::string_view before) {
+  std::size_t i = skip_blank(next, 0);
+  if (i >= next.size()) return true;
+  char c = next[i];
+  char d = i + 1 < next.size() ? next[i + 1] : '\0';
+  if (c == '+' || c == '-') return d != c;  // ++x and --x start a statement
+  if (c == '!') return d == '=';
+  if (std::strchr("([`.,?=<>*/%&|^:;)]}", c)) return true;
+  std::string_view w = word_at(next, i);
+  if (w == "in" || w == "instanceof") return true;
+  // `let` then a line break then a name is a declaration.
+  std::size_t end = before.find_last_not_of(" \t\r\n");
+  if (end != std::string_view::npos && end >= 2 && before.substr(end - 2, 3) == "let" &&
+      (end < 3 || !is_word_char(before[end - 3])))
+    return true;
+  return false;
+}
+
+// What to run: `head` (statements, may be empty) then the final expression
+// through run(); or, when the code does not end with an expression
+// statement, the code as it is.
+struct Plan {
+  bool run = false;
+  std::string head;
+  std::string expression;
+};
+
+Plan plan_for(const std::string& code) {
+  Plan plan;
+  std::string whole = without_final_semicolon(code);
+  if (is_expression(whole, "(() => ", ")")) {
+    plan.run = true;
+    plan.expression = std::move(whole);
+    return plan;
+  }
+  if (!parses(code)) return plan;  // evaluated as it is: WebKit reports the SyntaxError
+  int candidates = 0;
+  for (std::size_t p = code.size(); p-- > 0 && candidates < kMaxSplitCandidates;) {
+    bool semicolon = code[p] == ';';
+    if (!semicolon && code[p] != '\n' && code[p] != '\r') continue;
+    std::string_view head = std::string_view(code).substr(0, p + 1);
+    std::string_view rest = std::string_view(code).substr(p + 1);
+    if (rest.size() > kMaxFinalExpression) break;
+    std::string last = without_final_semicolon(rest);
+    if (skip_blank(last, 0) == last.size()) continue;
+    ++candidates;
+    if (!is_expression(last, "(() => ", ")")) continue;
+    if (!semicolon && continues_previous_line(last, head)) continue;
+    // The boundary is real: the statements before it parse alone, and the
+    // `;` is not in a comment (a `)` after it would be).
+    if (!parses(head) || parses(std::string(head) + ")")) continue;
+    plan.run = true;
+    plan.head = std::string(head);
+    plan.expression = std::move(last);
+    return plan;
+  }
+  return plan;
+}
+
 struct EvalRequest {
   Promise<Value> promise;
-  std::string code;
   WebKitWebView* view = nullptr;  // a reference
+  std::string slot;               // a JS string literal: the global run() uses
+  std::string script;             // the script, while run is being installed
   ~EvalRequest() {
     if (view) g_object_unref(view);
   }
 };
 
-void finish(EvalRequest& request, JSCValue* value, GError* error) {
+Error script_error(GError* error) {
+  return Error{ErrorCode::kHandlerRejected, error ? error->message : "the script failed"};
+}
+
+void evaluate(EvalRequest* request, const std::string& script, GAsyncReadyCallback done) {
+  webkit_web_view_evaluate_javascript(request->view, script.c_str(),
+                                      static_cast<gssize>(script.size()), nullptr, kSourceUri,
+                                      nullptr, done, request);
+}
+
+// Takes the settled value of a thenable result.
+void on_taken(GObject* source, GAsyncResult* result, gpointer data) {
+  std::unique_ptr<EvalRequest> request(static_cast<EvalRequest*>(data));
+  GError* error = nullptr;
+  JSCValue* value = webkit_web_view_call_async_javascript_function_finish(WEBKIT_WEB_VIEW(source),
+                                                                          result, &error);
   if (!value) {
-    std::string message = error ? error->message : "the script failed";
-    request.promise.set(make_error(ErrorCode::kHandlerRejected, message));
+    request->promise.set(Unexpected{script_error(error)});
+  } else {
+    request->promise.set(value_from_page_result(value));
+    g_object_unref(value);
+  }
+  g_clear_error(&error);
+}
+
+void on_run(GObject* source, GAsyncResult* result, gpointer data) {
+  std::unique_ptr<EvalRequest> request(static_cast<EvalRequest*>(data));
+  GError* error = nullptr;
+  JSCValue* value =
+      webkit_web_view_evaluate_javascript_finish(WEBKIT_WEB_VIEW(source), result, &error);
+  if (!value) {
+    request->promise.set(Unexpected{script_error(error)});
+    g_clear_error(&error);
     return;
   }
-  auto converted = value_from_jsc(value);
+  bool pending = jsc_value_is_string(value) && [&] {
+    char* s = jsc_value_to_string(value);
+    bool p = std::strcmp(s, "p") == 0;
+    g_free(s);
+    return p;
+  }();
+  if (!pending) {
+    request->promise.set(value_from_page_result(value));
+    g_object_unref(value);
+    return;
+  }
   g_object_unref(value);
-  request.promise.set(std::move(converted));
+  // The value is a thenable: WebKit awaits what this returns.
+  std::string body = "const key = " + request->slot +
+                     ";\nconst result = globalThis[key];\ndelete globalThis[key];\nreturn result;";
+  EvalRequest* next = request.release();
+  webkit_web_view_call_async_javascript_function(next->view, body.c_str(),
+                                                 static_cast<gssize>(body.size()), nullptr, nullptr,
+                                                 kSourceUri, nullptr, on_taken, next);
+}
+
+void on_runner_installed(GObject* source, GAsyncResult* result, gpointer data) {
+  std::unique_ptr<EvalRequest> request(static_cast<EvalRequest*>(data));
+  GError* error = nullptr;
+  JSCValue* value =
+      webkit_web_view_evaluate_javascript_finish(WEBKIT_WEB_VIEW(source), result, &error);
+  if (!value) {
+    request->promise.set(Unexpected{script_error(error)});
+    g_clear_error(&error);
+    return;
+  }
+  g_object_unref(value);
+  EvalRequest* next = request.release();
+  evaluate(next, next->script, on_run);
 }
 
 void on_script_done(GObject* source, GAsyncResult* result, gpointer data) {
@@ -346,24 +603,12 @@ void on_script_done(GObject* source, GAsyncResult* result, gpointer data) {
   GError* error = nullptr;
   JSCValue* value =
       webkit_web_view_evaluate_javascript_finish(WEBKIT_WEB_VIEW(source), result, &error);
-  finish(*request, value, error);
-  g_clear_error(&error);
-}
-
-void on_expression_done(GObject* source, GAsyncResult* result, gpointer data) {
-  std::unique_ptr<EvalRequest> request(static_cast<EvalRequest*>(data));
-  GError* error = nullptr;
-  JSCValue* value = webkit_web_view_call_async_javascript_function_finish(WEBKIT_WEB_VIEW(source),
-                                                                          result, &error);
-  if (!value && error && std::string(error->message).find("SyntaxError") != std::string::npos) {
-    g_clear_error(&error);
-    EvalRequest* again = request.release();
-    webkit_web_view_evaluate_javascript(
-        again->view, again->code.c_str(), static_cast<gssize>(again->code.size()), nullptr,
-        "valence://execute-javascript", nullptr, on_script_done, again);
-    return;
+  if (!value) {
+    request->promise.set(Unexpected{script_error(error)});
+  } else {
+    request->promise.set(value_from_jsc(value));
+    g_object_unref(value);
   }
-  finish(*request, value, error);
   g_clear_error(&error);
 }
 
@@ -372,14 +617,31 @@ void on_expression_done(GObject* source, GAsyncResult* result, gpointer data) {
 Future<Value> BrowserWindow::Impl::execute_javascript(std::string code) {
   if (!view)
     return Future<Value>::ready(make_error(ErrorCode::kDisconnected, "the window is destroyed"));
+  static std::uint64_t next_slot = 1;
   auto* request = new EvalRequest();
   auto future = request->promise.future();
-  request->code = std::move(code);
   request->view = WEBKIT_WEB_VIEW(g_object_ref(view));
-  std::string body = "return (" + request->code + "\n);";
-  webkit_web_view_call_async_javascript_function(
-      view, body.c_str(), static_cast<gssize>(body.size()), nullptr, nullptr,
-      "valence://execute-javascript", nullptr, on_expression_done, request);
+  Plan plan = plan_for(code);
+  if (!plan.run) {
+    evaluate(request, code, on_script_done);
+    return future;
+  }
+  request->slot = "'__valenceExecuteJavaScript" + std::to_string(next_slot++) + "'";
+  std::string slot = "globalThis[" + request->slot + "]";
+  // The statements, then run(thunk, key) as the last expression statement:
+  // the script's completion value is run()'s string. The thunk comes first
+  // (the expression keeps its line numbers); run is made before the thunk
+  // is called, here or, when there are statements (which may change the
+  // intrinsics run captures), by a script of its own before them.
+  std::string script = plan.head + (plan.head.empty() ? "" : ";") + "((thunk, run) => run(thunk, " +
+                       request->slot + "))(() => (" + plan.expression + "\n), " + slot + " || " +
+                       kPageEncoderJs + ")\n";
+  if (plan.head.empty()) {
+    evaluate(request, script, on_run);
+  } else {
+    request->script = std::move(script);
+    evaluate(request, slot + " = " + kPageEncoderJs + ";\n0\n", on_runner_installed);
+  }
   return future;
 }
 

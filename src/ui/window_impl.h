@@ -48,4 +48,11 @@ struct BrowserWindow::Impl final : WebContents::Page {
                                     gpointer data);
 };
 
+// executeJavaScript's page side (js_value.cc): an expression whose value is
+// run(thunk), which calls thunk (the app's code), awaits its value and
+// resolves with it structured-cloned into a string; and what the UI process
+// makes of that string (the value, the exception, or the clone error).
+extern const char* const kPageEncoderJs;
+Result<Value> value_from_page_result(JSCValue* result);
+
 }  // namespace valence
