@@ -69,16 +69,209 @@ gboolean BrowserWindow::Impl::on_user_message(WebKitWebView*, WebKitUserMessage*
   return TRUE;
 }
 
+// ---- Load events --------------------------------------------------------------
+//
+// WebKit ends every load with LOAD_FINISHED, a failed one too (after
+// load-failed), and then, by default, loads an error page of its own for the
+// failed URI, whose LOAD_FINISHED would look like a successful load. So a
+// failure is recorded for the current load, turned into did-fail-load (not
+// did-finish-load) at its LOAD_FINISHED, and WebKit's error page is not
+// loaded: the view keeps what it showed (blank for a first load, as in
+// Electron, whose error page is empty).
+
+namespace {
+
+struct NetError {
+  int code;
+  const char* name;
+};
+
+constexpr NetError kFailed{-2, "ERR_FAILED"};
+constexpr NetError kAborted{-3, "ERR_ABORTED"};
+constexpr NetError kFileNotFound{-6, "ERR_FILE_NOT_FOUND"};
+constexpr NetError kAccessDenied{-10, "ERR_ACCESS_DENIED"};
+constexpr NetError kConnectionClosed{-100, "ERR_CONNECTION_CLOSED"};
+constexpr NetError kConnectionReset{-101, "ERR_CONNECTION_RESET"};
+constexpr NetError kConnectionRefused{-102, "ERR_CONNECTION_REFUSED"};
+constexpr NetError kConnectionFailed{-104, "ERR_CONNECTION_FAILED"};
+constexpr NetError kNameNotResolved{-105, "ERR_NAME_NOT_RESOLVED"};
+constexpr NetError kSslProtocolError{-107, "ERR_SSL_PROTOCOL_ERROR"};
+constexpr NetError kAddressUnreachable{-109, "ERR_ADDRESS_UNREACHABLE"};
+constexpr NetError kConnectionTimedOut{-118, "ERR_CONNECTION_TIMED_OUT"};
+constexpr NetError kProxyConnectionFailed{-130, "ERR_PROXY_CONNECTION_FAILED"};
+constexpr NetError kNameResolutionFailed{-137, "ERR_NAME_RESOLUTION_FAILED"};
+constexpr NetError kCertCommonNameInvalid{-200, "ERR_CERT_COMMON_NAME_INVALID"};
+constexpr NetError kCertDateInvalid{-201, "ERR_CERT_DATE_INVALID"};
+constexpr NetError kCertAuthorityInvalid{-202, "ERR_CERT_AUTHORITY_INVALID"};
+constexpr NetError kCertRevoked{-206, "ERR_CERT_REVOKED"};
+constexpr NetError kCertInvalid{-207, "ERR_CERT_INVALID"};
+constexpr NetError kCertWeakSignatureAlgorithm{-208, "ERR_CERT_WEAK_SIGNATURE_ALGORITHM"};
+constexpr NetError kUnknownUrlScheme{-302, "ERR_UNKNOWN_URL_SCHEME"};
+constexpr NetError kTooManyRedirects{-310, "ERR_TOO_MANY_REDIRECTS"};
+constexpr NetError kUnsafePort{-312, "ERR_UNSAFE_PORT"};
+constexpr NetError kInvalidResponse{-320, "ERR_INVALID_RESPONSE"};
+constexpr NetError kContentDecodingFailed{-330, "ERR_CONTENT_DECODING_FAILED"};
+
+// WebKit's load error (a GError of WebKit's, GIO's or libsoup's domain) as
+// the nearest Chromium net error, the codes Electron reports. Where WebKit
+// is less precise than Chromium the mapping is approximate (a transport
+// failure is ERR_FAILED, say); docs/electron-differences.md has the table.
+NetError net_error_for(const GError* error) {
+  if (!error) return kFailed;
+  if (error->domain == WEBKIT_NETWORK_ERROR) {
+    switch (error->code) {
+      case WEBKIT_NETWORK_ERROR_CANCELLED: return kAborted;
+      case WEBKIT_NETWORK_ERROR_FILE_DOES_NOT_EXIST: return kFileNotFound;
+      case WEBKIT_NETWORK_ERROR_UNKNOWN_PROTOCOL: return kUnknownUrlScheme;
+      default: return kFailed;  // WEBKIT_NETWORK_ERROR_TRANSPORT, _FAILED
+    }
+  }
+  if (error->domain == WEBKIT_POLICY_ERROR) {
+    switch (error->code) {
+      // Content WebKit will not show (a download, in Chromium): the
+      // navigation ends without a page, as ERR_ABORTED does.
+      case WEBKIT_POLICY_ERROR_CANNOT_SHOW_MIME_TYPE:
+      case WEBKIT_POLICY_ERROR_FRAME_LOAD_INTERRUPTED_BY_POLICY_CHANGE: return kAborted;
+      case WEBKIT_POLICY_ERROR_CANNOT_SHOW_URI: return kUnknownUrlScheme;
+      case WEBKIT_POLICY_ERROR_CANNOT_USE_RESTRICTED_PORT: return kUnsafePort;
+      default: return kFailed;
+    }
+  }
+  if (error->domain == G_IO_ERROR) {
+    switch (error->code) {
+      case G_IO_ERROR_NOT_FOUND:
+      case G_IO_ERROR_IS_DIRECTORY: return kFileNotFound;
+      case G_IO_ERROR_PERMISSION_DENIED: return kAccessDenied;
+      case G_IO_ERROR_CANCELLED: return kAborted;
+      case G_IO_ERROR_CONNECTION_REFUSED: return kConnectionRefused;
+      case G_IO_ERROR_TIMED_OUT: return kConnectionTimedOut;
+      case G_IO_ERROR_HOST_NOT_FOUND: return kNameNotResolved;
+      case G_IO_ERROR_HOST_UNREACHABLE:
+      case G_IO_ERROR_NETWORK_UNREACHABLE: return kAddressUnreachable;
+      case G_IO_ERROR_BROKEN_PIPE: return kConnectionClosed;  // = CONNECTION_CLOSED
+      case G_IO_ERROR_NOT_CONNECTED: return kConnectionFailed;
+      case G_IO_ERROR_PROXY_FAILED:
+      case G_IO_ERROR_PROXY_AUTH_FAILED:
+      case G_IO_ERROR_PROXY_NEED_AUTH:
+      case G_IO_ERROR_PROXY_NOT_ALLOWED: return kProxyConnectionFailed;
+      default: return kFailed;
+    }
+  }
+  if (error->domain == G_RESOLVER_ERROR) {
+    return error->code == G_RESOLVER_ERROR_INTERNAL ? kNameResolutionFailed : kNameNotResolved;
+  }
+  if (error->domain == G_TLS_ERROR) {
+    return error->code == G_TLS_ERROR_BAD_CERTIFICATE ? kCertInvalid : kSslProtocolError;
+  }
+  // libsoup's session errors, by name: valence does not link libsoup.
+  if (std::strcmp(g_quark_to_string(error->domain), "soup-session-error-quark") == 0) {
+    switch (error->code) {
+      case 0: return kInvalidResponse;        // SOUP_SESSION_ERROR_PARSING
+      case 1: return kContentDecodingFailed;  // _ENCODING
+      case 2:                                 // _TOO_MANY_REDIRECTS
+      case 3: return kTooManyRedirects;       // _TOO_MANY_RESTARTS
+      case 4: return kInvalidResponse;        // _REDIRECT_NO_LOCATION
+      case 5: return kUnknownUrlScheme;       // _REDIRECT_BAD_URI
+      default: return kFailed;
+    }
+  }
+  if (std::strcmp(g_quark_to_string(error->domain), "soup-message-error-quark") == 0)
+    return kConnectionReset;
+  return kFailed;
+}
+
+// A certificate's problems as Chromium's nearest certificate error.
+NetError net_error_for(GTlsCertificateFlags errors) {
+  if (errors & G_TLS_CERTIFICATE_UNKNOWN_CA) return kCertAuthorityInvalid;
+  if (errors & G_TLS_CERTIFICATE_BAD_IDENTITY) return kCertCommonNameInvalid;
+  if (errors & (G_TLS_CERTIFICATE_NOT_ACTIVATED | G_TLS_CERTIFICATE_EXPIRED))
+    return kCertDateInvalid;
+  if (errors & G_TLS_CERTIFICATE_REVOKED) return kCertRevoked;
+  if (errors & G_TLS_CERTIFICATE_INSECURE) return kCertWeakSignatureAlgorithm;
+  return kCertInvalid;
+}
+
+DidFailLoadDetails fail_details(NetError error, const char* uri) {
+  DidFailLoadDetails details;
+  details.error_code = error.code;
+  details.error_description = error.name;
+  details.validated_url = uri ? uri : "";
+  details.is_main_frame = true;  // WebKitWebView reports the top frame's loads only
+  return details;
+}
+
+// The Fetch standard's bad ports, which WebKit (as Chromium) refuses to
+// load. WebKit refuses a top-level load to one without a load-failed: it
+// shows about:blank instead.
+bool is_bad_port(int port) {
+  static constexpr int kBadPorts[] = {
+      1,    7,    9,    11,   13,   15,   17,   19,   20,   21,   22,   23,   25,   37,
+      42,   43,   53,   69,   77,   79,   87,   95,   101,  102,  103,  104,  109,  110,
+      111,  113,  115,  117,  119,  123,  135,  137,  139,  143,  161,  179,  389,  427,
+      465,  512,  513,  514,  515,  526,  530,  531,  532,  540,  548,  554,  556,  563,
+      587,  601,  636,  989,  990,  993,  995,  1719, 1720, 1723, 2049, 3659, 4045, 4190,
+      5060, 5061, 6000, 6566, 6665, 6666, 6667, 6668, 6669, 6679, 6697, 10080};
+  for (int p : kBadPorts)
+    if (p == port) return true;
+  return false;
+}
+
+bool has_bad_port(const std::string& url) {
+  GUri* uri = g_uri_parse(url.c_str(), G_URI_FLAGS_NONE, nullptr);
+  if (!uri) return false;
+  const char* scheme = g_uri_get_scheme(uri);
+  bool bad =
+      scheme &&
+      (g_ascii_strcasecmp(scheme, "http") == 0 || g_ascii_strcasecmp(scheme, "https") == 0) &&
+      is_bad_port(g_uri_get_port(uri));
+  g_uri_unref(uri);
+  return bad;
+}
+
+}  // namespace
+
 void BrowserWindow::Impl::on_load_changed(WebKitWebView*, WebKitLoadEvent event, gpointer data) {
   auto* impl = static_cast<Impl*>(data);
+  if (event == WEBKIT_LOAD_STARTED) {
+    impl->load_failure.reset();
+    return;
+  }
   if (event != WEBKIT_LOAD_FINISHED) return;
   auto self = impl->owner->shared_from_this();
-  impl->owner->contents_->emit_did_finish_load();
-  if (!impl->ready_to_show_fired && !impl->destroyed) {
-    impl->ready_to_show_fired = true;
-    auto callbacks = std::move(impl->on_ready_to_show);
-    for (auto& cb : callbacks) cb();
-  }
+  auto failure = std::move(impl->load_failure);
+  impl->load_failure.reset();
+  if (failure)
+    impl->owner->contents_->emit_did_fail_load(*failure);
+  else
+    impl->owner->contents_->emit_did_finish_load();
+  impl->load_ended();
+}
+
+void BrowserWindow::Impl::load_ended() {
+  // Electron's ready-to-show comes with the first paint, an error page's
+  // too: here, the first load's end, whether it failed or not (a window
+  // that waits for it to show itself is shown either way).
+  if (ready_to_show_fired || destroyed) return;
+  ready_to_show_fired = true;
+  auto callbacks = std::move(on_ready_to_show);
+  for (auto& cb : callbacks) cb();
+}
+
+gboolean BrowserWindow::Impl::on_load_failed(WebKitWebView*, WebKitLoadEvent, gchar* uri,
+                                             GError* error, gpointer data) {
+  auto* impl = static_cast<Impl*>(data);
+  // A TLS failure already said what it was (on_load_failed_with_tls_errors).
+  if (!impl->load_failure) impl->load_failure = fail_details(net_error_for(error), uri);
+  return TRUE;  // no error page of WebKit's
+}
+
+gboolean BrowserWindow::Impl::on_load_failed_with_tls_errors(WebKitWebView*, gchar* uri,
+                                                             GTlsCertificate*,
+                                                             GTlsCertificateFlags errors,
+                                                             gpointer data) {
+  auto* impl = static_cast<Impl*>(data);
+  impl->load_failure = fail_details(net_error_for(errors), uri);
+  return TRUE;  // handled: WebKit ends the load (LOAD_FINISHED) without load-failed
 }
 
 void BrowserWindow::Impl::on_title_changed(GObject*, GParamSpec*, gpointer data) {
@@ -196,6 +389,9 @@ Result<std::shared_ptr<BrowserWindow>> BrowserWindow::create(App& app,
   g_signal_connect(impl.window, "destroy", G_CALLBACK(Impl::on_destroy), &impl);
   g_signal_connect(impl.view, "user-message-received", G_CALLBACK(Impl::on_user_message), &impl);
   g_signal_connect(impl.view, "load-changed", G_CALLBACK(Impl::on_load_changed), &impl);
+  g_signal_connect(impl.view, "load-failed", G_CALLBACK(Impl::on_load_failed), &impl);
+  g_signal_connect(impl.view, "load-failed-with-tls-errors",
+                   G_CALLBACK(Impl::on_load_failed_with_tls_errors), &impl);
   g_signal_connect(impl.view, "notify::title", G_CALLBACK(Impl::on_title_changed), &impl);
   g_signal_connect(impl.view, "web-process-terminated", G_CALLBACK(Impl::on_process_terminated),
                    &impl);
@@ -226,6 +422,18 @@ Result<void> BrowserWindow::load_file(const std::string& path) {
 Result<void> BrowserWindow::load_url(const std::string& url) {
   if (impl_->destroyed || !impl_->view)
     return make_error(ErrorCode::kDisconnected, "BrowserWindow.loadURL: the window is destroyed");
+  if (has_bad_port(url)) {
+    // WebKit would refuse it quietly (and show about:blank): fail it as
+    // Chromium does, with did-fail-load from the loop, as a load's would be.
+    std::weak_ptr<BrowserWindow> weak = weak_from_this();
+    impl_->app->loop().post([weak, url] {
+      auto self = weak.lock();
+      if (!self || self->is_destroyed()) return;
+      self->contents_->emit_did_fail_load(fail_details(kUnsafePort, url.c_str()));
+      self->impl_->load_ended();
+    });
+    return {};
+  }
   webkit_web_view_load_uri(impl_->view, url.c_str());
   return {};
 }

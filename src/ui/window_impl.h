@@ -6,6 +6,7 @@
 #include <webkit2/webkit2.h>
 
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -25,6 +26,12 @@ struct BrowserWindow::Impl final : WebContents::Page {
   WebKitWebView* view = nullptr;
   bool destroyed = false;
   bool ready_to_show_fired = false;
+  // The current load's failure: WebKit ends a failed load with
+  // LOAD_FINISHED too, which then fires did-fail-load, not did-finish-load.
+  std::optional<DidFailLoadDetails> load_failure;
+  // A load ended (did-finish-load or did-fail-load was fired): the first
+  // fires ready-to-show.
+  void load_ended();
   bool show_on_create = true;
   std::vector<UniqueFunction<void()>> on_closed;
   std::vector<UniqueFunction<void()>> on_ready_to_show;
@@ -43,6 +50,10 @@ struct BrowserWindow::Impl final : WebContents::Page {
   static void on_destroy(GtkWidget*, gpointer data);
   static gboolean on_user_message(WebKitWebView*, WebKitUserMessage* message, gpointer data);
   static void on_load_changed(WebKitWebView*, WebKitLoadEvent event, gpointer data);
+  static gboolean on_load_failed(WebKitWebView*, WebKitLoadEvent event, gchar* uri, GError* error,
+                                 gpointer data);
+  static gboolean on_load_failed_with_tls_errors(WebKitWebView*, gchar* uri, GTlsCertificate*,
+                                                 GTlsCertificateFlags errors, gpointer data);
   static void on_title_changed(GObject*, GParamSpec*, gpointer data);
   static void on_process_terminated(WebKitWebView*, WebKitWebProcessTerminationReason reason,
                                     gpointer data);

@@ -31,6 +31,17 @@ struct RenderProcessGoneDetails {
   int signal = 0;     // the terminating signal, 0 if it exited
 };
 
+// Electron's did-fail-load details. error_code is a Chromium net error
+// (-6 ERR_FILE_NOT_FOUND, -102 ERR_CONNECTION_REFUSED, -3 ERR_ABORTED, ...)
+// and error_description its name ("ERR_FILE_NOT_FOUND"); a page's are mapped
+// from WebKit's errors (docs/electron-differences.md).
+struct DidFailLoadDetails {
+  int error_code = 0;
+  std::string error_description;
+  std::string validated_url;  // the URL that failed to load
+  bool is_main_frame = true;
+};
+
 namespace ipc {
 class ChildHost;
 }
@@ -79,6 +90,10 @@ class WebContents : public std::enable_shared_from_this<WebContents> {
 
   // Events. The renderer connected and is ready for messages.
   void on_did_finish_load(UniqueFunction<void()> callback);
+  // Web pages only: a load failed or was cancelled (by a newer one, say);
+  // did-finish-load does not follow. WebKit reports failures of the top
+  // frame only: is_main_frame is true.
+  void on_did_fail_load(UniqueFunction<void(const DidFailLoadDetails&)> callback);
   // The process ended; after this, sends fail.
   void on_render_process_gone(UniqueFunction<void(const RenderProcessGoneDetails&)> callback);
   // The renderer broke the protocol and was disconnected (and killed).
@@ -101,6 +116,7 @@ class WebContents : public std::enable_shared_from_this<WebContents> {
   };
   void set_page(Page* page) noexcept { page_ = page; }
   void emit_did_finish_load();
+  void emit_did_fail_load(const DidFailLoadDetails& details);
   void emit_render_process_gone(const RenderProcessGoneDetails& details);
 
  private:
@@ -115,6 +131,7 @@ class WebContents : public std::enable_shared_from_this<WebContents> {
   // the window opens); sent on binding.
   std::vector<std::pair<std::string, std::vector<Value>>> queued_sends_;
   std::vector<UniqueFunction<void()>> on_did_finish_load_;
+  std::vector<UniqueFunction<void(const DidFailLoadDetails&)>> on_did_fail_load_;
   std::vector<UniqueFunction<void(const RenderProcessGoneDetails&)>> on_gone_;
   std::vector<UniqueFunction<void(const std::string&)>> on_bad_message_;
 };

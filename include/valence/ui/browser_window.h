@@ -56,7 +56,9 @@ class BrowserWindow : public std::enable_shared_from_this<BrowserWindow> {
   int id() const noexcept { return id_; }
   const std::shared_ptr<WebContents>& web_contents() const noexcept { return contents_; }
 
-  // Loads a file (a path, made absolute) or a URL.
+  // Loads a file (a path, made absolute) or a URL. The load ends with
+  // web_contents()'s did-finish-load, or did-fail-load when it fails (a
+  // refused connection, a missing file, a newer load that cancels it).
   Result<void> load_file(const std::string& path);
   Result<void> load_url(const std::string& url);
   std::string get_url() const;
@@ -74,6 +76,8 @@ class BrowserWindow : public std::enable_shared_from_this<BrowserWindow> {
 
   // Events.
   void on_closed(UniqueFunction<void()> callback);
+  // The first load ended (with did-finish-load or did-fail-load): the
+  // window can be shown with content, blank for a failed load.
   void on_ready_to_show(UniqueFunction<void()> callback);
   // The page's <title> changed; the window's title follows it unless a
   // listener returns true (Electron's event.preventDefault()).

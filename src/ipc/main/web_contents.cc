@@ -67,6 +67,11 @@ void WebContents::emit_did_finish_load() {
   for (auto& cb : on_did_finish_load_) cb();
 }
 
+void WebContents::emit_did_fail_load(const DidFailLoadDetails& details) {
+  auto self = shared_from_this();
+  for (auto& cb : on_did_fail_load_) cb(details);
+}
+
 void WebContents::emit_render_process_gone(const RenderProcessGoneDetails& details) {
   auto self = shared_from_this();
   gone_ = true;
@@ -75,6 +80,10 @@ void WebContents::emit_render_process_gone(const RenderProcessGoneDetails& detai
 
 void WebContents::on_did_finish_load(UniqueFunction<void()> callback) {
   on_did_finish_load_.push_back(std::move(callback));
+}
+
+void WebContents::on_did_fail_load(UniqueFunction<void(const DidFailLoadDetails&)> callback) {
+  on_did_fail_load_.push_back(std::move(callback));
 }
 
 void WebContents::on_render_process_gone(
