@@ -55,7 +55,10 @@
   const DataViewByteLength = ObjectGetOwnPropertyDescriptor(DataView.prototype, 'byteLength').get;
   const Uint8 = Uint8Array;
   const StringCtor = String;
+  // Electron's limit: a value at depth 1000 or more does not cross (see copy).
   const kMaxDepth = 1000;
+  const kTooDeep = 'Electron contextBridge recursion depth exceeded.  Nested objects deeper ' +
+                   'than 1000 are not supported.';
   const kMaxPrototypeChain = 10000;
 
   const EventTargetAddEventListener = EventTarget.prototype.addEventListener;
@@ -244,7 +247,15 @@
     // Copies `value` of world `from` into world `to`. With `freeze` (the
     // exposed API), every object of the copy is frozen but typed arrays
     // (which cannot be), as Electron's DeepFreeze does.
+    //
+    // `depth` counts as Electron's PassValueToOtherContext does: 0 for what
+    // crosses (the exposed API, each argument, a result), +1 for an array's
+    // elements (and here a Map's or Set's, an Error's cause), +2 for a plain
+    // object's property values (Electron copies the object itself one level
+    // down, in CreateProxyForAPI). Any value at depth kMaxDepth or more,
+    // primitives too, throws Electron's TypeError, before anything else.
     function copy(value, from, to, memo, depth, freeze) {
+      if (depth >= kMaxDepth) throw new TypeError(kTooDeep);
       switch (typeof value) {
         case 'undefined': case 'boolean': case 'number': case 'string': case 'bigint':
           return value;
@@ -253,7 +264,6 @@
       }
       if (value === null) return null;
       if (ReflectApply(MapHas, memo, [value])) return ReflectApply(MapGet, memo, [value]);
-      if (depth > kMaxDepth) throw new RangeError('contextBridge: the object is nested too deeply');
       const out = copyObject(value, from, to, memo, depth, freeze);
       if (freeze && !(ArrayBufferIsView(out) && ReflectApply(TypedArrayTag, out, []) !== undefined))
         to.freeze(out);
@@ -358,7 +368,7 @@
         const key = keys[i];
         const raw = value[key];
         if (typeof raw === 'symbol') continue;
-        const v = copy(raw, from, to, memo, depth + 1, freeze);
+        const v = copy(raw, from, to, memo, depth + 2, freeze);
         to.defineProperty(out, key, { __proto__: null, value: v, writable: true, enumerable: true,
                                       configurable: true });
       }
