@@ -98,6 +98,8 @@ class EventLoop {
   using KeepToken = std::uint64_t;
   KeepToken keep(std::shared_ptr<void> object);
   void release(KeepToken token);
+  // How many objects are kept now (a diagnostic: it should fall back to 0).
+  std::size_t kept_count() const noexcept { return kept_.size(); }
 
  protected:
   EventLoop() = default;

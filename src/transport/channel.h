@@ -132,6 +132,11 @@ class Channel {
   // Reads and delivers everything the socket holds now, without a budget
   // (before closing the channel of a process that exited, say).
   void drain();
+  // Delivers the frames already read but not delivered (a blocking read
+  // leaves those behind; the socket may never wake the loop for them).
+  void deliver_buffered() {
+    if (socket_.valid() && reading_ && !paused_) read_some(0);
+  }
   // Blocking reads first poll for up to `spin` (yielding between polls)
   // before they sleep. Zero (the default) sleeps at once.
   void set_spin_before_block(std::chrono::microseconds spin) noexcept { spin_ = spin; }

@@ -1,9 +1,11 @@
 // The web-process extension: WebKit loads it into every web process the main
 // process's windows use. For each page it opens the page's connection to main
-// (PageLink) before any script runs, and on each new document of the page's
-// main frame it installs the renderer runtime into the isolated preload world:
-// the codec, ipcRenderer, contextBridge, require('electron') and process
-// (js/*.js), over a few native functions defined here.
+// (an ipc::Endpoint, the renderer side native children use too) before any
+// script runs, and on each new document of the page's main frame it installs
+// the renderer runtime into the isolated preload world: the codec,
+// ipcRenderer, contextBridge, require('electron') and process (js/*.js), over
+// a few native functions defined here. What is WebKit's stays here: the
+// page's binding (its nonce to its view) and the JSC glue.
 //
 // Lifetimes: the only JSC objects C++ keeps are the current document's
 // receiver function and its context (both released when the frame's window
@@ -11,11 +13,12 @@
 // heap, so a navigation frees the old document whatever the page did.
 //
 // Thread safety: everything runs on the web process's main thread (WebKit's
-// rule for JSC and WebKit calls); PageLinks run on GLib's default context.
+// rule for JSC and WebKit calls); the endpoints run on GLib's default context.
 #include <webkit2/webkit-web-extension.h>
 
 #include <malloc.h>
 #include <time.h>
+#include <unistd.h>
 
 #include <cstdio>
 #include <cstring>
@@ -26,11 +29,12 @@
 #include <vector>
 
 #include "base/random.h"
+#include "ipc/common/endpoint.h"
 #include "ipc/common/protocol.h"
 #include "transport/socket_posix.h"
+#include "valence/codec.h"
 #include "valence/glib_loop.h"
 #include "web_extension/js_sources.h"
-#include "web_extension/page_link.h"
 #include "web_extension/port_link.h"
 
 // Exported by JavaScriptCore but not declared: a collection that really runs
@@ -56,13 +60,20 @@ struct Extension {
 
 Extension* g_extension = nullptr;  // one per web process: WebKit's entry point is a C function
 
-struct PageState {
+void deliver(PageState& page, ipc::RawMessage& m);
+void deliver_lost(PageState& page, const std::string& reason);
+
+struct PageState final : ipc::Endpoint::Delegate {
   WebKitWebPage* page = nullptr;  // weak: the state is dropped when the page goes
   guint64 page_id = 0;
-  std::unique_ptr<PageLink> link;
+  std::unique_ptr<ipc::Endpoint> link;
   std::string connect_error;
-  // The current document's receiver and its world's context (GC roots).
+  // The current document's receivers and its world's context (GC roots):
+  // messages, the end of the connection, a port's message, a port's end.
   JSCValue* receiver = nullptr;
+  JSCValue* lost_receiver = nullptr;
+  JSCValue* on_port_message = nullptr;
+  JSCValue* on_port_closed = nullptr;
   JSCContext* context = nullptr;
   WebKitFrame* frame = nullptr;  // the main frame (owned by WebKit)
   unsigned generation = 0;       // documents installed so far
@@ -72,17 +83,29 @@ struct PageState {
   int next_port = 1;
 
   void release_document_roots() {
-    if (receiver) g_object_unref(receiver);
-    if (context) g_object_unref(context);
-    receiver = nullptr;
-    context = nullptr;
+    for (JSCValue** v : {&receiver, &lost_receiver, &on_port_message, &on_port_closed})
+      g_clear_object(v);
+    g_clear_object(&context);
   }
   void release_document() {
     release_document_roots();
-    if (link) link->clear_receiver();
-    for (auto& [handle, port] : ports) port->close();
+    // What main sends meanwhile waits for the next document's runtime.
+    if (link) link->set_delegate(nullptr);
+    for (auto& [handle, port] : ports) close_port(std::move(port));
     ports.clear();
   }
+  // Writes what the port queued, closes its socket, then frees it.
+  static void close_port(std::unique_ptr<PortLink> port) {
+    PortLink* raw = port.get();
+    EventLoop& loop = *g_extension->loop;
+    EventLoop::KeepToken token = loop.keep(std::shared_ptr<PortLink>(std::move(port)));
+    raw->close([&loop, token] {
+      // Released from the loop: the link's channel may still be on the stack.
+      loop.post([&loop, token] { loop.release(token); });
+    });
+  }
+  void on_message(ipc::RawMessage& m) override { deliver(*this, m); }
+  void on_lost(const std::string& reason) override { deliver_lost(*this, reason); }
   int adopt_port(UniqueFd fd) {
     int handle = next_port++;
     ports.emplace(handle, std::make_unique<PortLink>(*g_extension->loop, std::move(fd)));
@@ -151,25 +174,24 @@ JSCValue* new_bytes(JSCContext* ctx, std::span<const std::uint8_t> bytes) {
 
 // ---- native functions (preload world only) ----------------------------------
 
-// send(kind, channel, requestId, bytes)
+// send(kind, channel, bytes, handles?) -> the request id (kInvoke), else 0.
+// Request ids are the connection's, never reused across documents: a reply
+// to an old document's invoke matches nothing in a new one.
 JSCValue* native_send(GPtrArray* args, gpointer user_data) {
   auto page = current_page(user_data);
-  if (!page) return throw_error("ipcRenderer: this document is no longer current");
+  if (!page) return throw_error("this document is no longer current");
   if (!page->link)
-    return throw_error("ipcRenderer: not connected to the main process (" + page->connect_error +
-                       ")");
+    return throw_error("not connected to the main process (" + page->connect_error + ")");
   JSCValue* kind_v = arg(args, 0);
-  JSCValue* id_v = arg(args, 2);
   int kind = kind_v ? jsc_value_to_int32(kind_v) : 0;
   if (kind != static_cast<int>(ipc::MessageKind::kMessage) &&
       kind != static_cast<int>(ipc::MessageKind::kInvoke) &&
       kind != static_cast<int>(ipc::MessageKind::kPostMessage))
-    return throw_error("ipcRenderer: bad message kind");
+    return throw_error("bad message kind " + std::to_string(kind));
   std::string channel = to_string(arg(args, 1));
-  double id = id_v ? jsc_value_to_double(id_v) : 0;
   // kPostMessage: the ports to transfer, by handle; their sockets leave.
   std::vector<UniqueFd> fds;
-  if (JSCValue* handles = arg(args, 4); handles && jsc_value_is_array(handles)) {
+  if (JSCValue* handles = arg(args, 3); handles && jsc_value_is_array(handles)) {
     JSCValue* length_v = jsc_value_object_get_property(handles, "length");
     auto n = static_cast<guint>(jsc_value_to_int32(length_v));
     g_object_unref(length_v);
@@ -178,28 +200,30 @@ JSCValue* native_send(GPtrArray* args, gpointer user_data) {
       int handle = jsc_value_to_int32(h);
       g_object_unref(h);
       auto it = page->ports.find(handle);
-      if (it == page->ports.end())
-        return throw_error("postMessage: a port was already transferred");
+      if (it == page->ports.end()) return throw_error("a port was already transferred");
       fds.push_back(it->second->release());
       page->ports.erase(it);
     }
   }
-  auto sent =
-      page->link->send(static_cast<ipc::MessageKind>(kind), channel, static_cast<std::uint64_t>(id),
-                       bytes_of(arg(args, 3)), std::move(fds));
+  std::uint64_t id =
+      kind == static_cast<int>(ipc::MessageKind::kInvoke) ? page->link->next_request_id() : 0;
+  auto sent = page->link->send(static_cast<ipc::MessageKind>(kind), channel, id,
+                               bytes_of(arg(args, 2)), std::move(fds));
   if (!sent) return throw_error(sent.error().message);
-  return undefined_value();
+  return jsc_value_new_number(jsc_context_get_current(), static_cast<double>(id));
 }
 
 // sendSync(channel, bytes) -> [status, bytes]
 JSCValue* native_send_sync(GPtrArray* args, gpointer user_data) {
   auto page = current_page(user_data);
-  if (!page) return throw_error("ipcRenderer: this document is no longer current");
+  if (!page) return throw_error("this document is no longer current");
   if (!page->link)
-    return throw_error("ipcRenderer: not connected to the main process (" + page->connect_error +
-                       ")");
+    return throw_error("not connected to the main process (" + page->connect_error + ")");
   std::string channel = to_string(arg(args, 0));
-  auto reply = page->link->send_sync(channel, bytes_of(arg(args, 1)), -1);
+  std::uint64_t id = page->link->next_request_id();
+  auto sent = page->link->send(ipc::MessageKind::kMessageSync, channel, id, bytes_of(arg(args, 1)));
+  if (!sent) return throw_error(sent.error().message);
+  auto reply = page->link->wait_for(ipc::MessageKind::kSyncReply, id, -1);
   if (!reply) return throw_error(reply.error().message);
   JSCContext* ctx = jsc_context_get_current();
   GPtrArray* items = g_ptr_array_new_with_free_func(g_object_unref);
@@ -210,24 +234,27 @@ JSCValue* native_send_sync(GPtrArray* args, gpointer user_data) {
   return out;
 }
 
-// Calls the document's receiver with `argv` (taking them), reporting what
-// it throws: a listener's error must not escape into WebKit.
-void call_receiver(PageState& page, std::span<JSCValue*> argv) {
-  JSCContext* ctx = page.context;
-  JSCValue* receiver = g_object_ref(page.receiver);  // a listener may replace it
-  JSCValue* r = jsc_value_function_callv(receiver, static_cast<guint>(argv.size()), argv.data());
-  if (JSCException* e = jsc_context_get_exception(ctx)) {
-    char* report = jsc_exception_report(e);
-    std::fprintf(stderr, "valence: preload receiver threw: %s\n", report);
-    g_free(report);
-    jsc_context_clear_exception(ctx);
+// Calls one of the document's receivers with `argv` (taking them),
+// reporting what it throws: a listener's error must not escape into WebKit.
+void call_receiver(PageState& page, JSCValue* receiver, std::span<JSCValue*> argv) {
+  if (receiver && page.context) {
+    JSCContext* ctx = page.context;
+    g_object_ref(receiver);  // a listener may replace it
+    JSCValue* r = jsc_value_function_callv(receiver, static_cast<guint>(argv.size()), argv.data());
+    if (JSCException* e = jsc_context_get_exception(ctx)) {
+      char* report = jsc_exception_report(e);
+      std::fprintf(stderr, "valence: preload receiver threw: %s\n", report);
+      g_free(report);
+      jsc_context_clear_exception(ctx);
+    }
+    g_clear_object(&r);
+    g_object_unref(receiver);
   }
-  g_clear_object(&r);
-  g_object_unref(receiver);
   for (JSCValue* v : argv) g_object_unref(v);
 }
 
-void deliver(PageState& page, Incoming& m) {
+// receiver(kind, channel, requestId, status, bytes, portHandles)
+void deliver(PageState& page, ipc::RawMessage& m) {
   if (!page.receiver || !page.context) return;
   JSCContext* ctx = page.context;
   GPtrArray* handles = g_ptr_array_new_with_free_func(g_object_unref);
@@ -245,58 +272,46 @@ void deliver(PageState& page, Incoming& m) {
       handles_v,
   };
   g_bytes_unref(channel);
-  call_receiver(page, argv);
+  call_receiver(page, page.receiver, argv);
 }
 
+// onLost(reason)
 void deliver_lost(PageState& page, const std::string& reason) {
-  if (!page.receiver || !page.context) return;
-  JSCContext* ctx = page.context;
-  JSCValue* argv[2] = {jsc_value_new_number(ctx, 0), jsc_value_new_string(ctx, reason.c_str())};
-  call_receiver(page, argv);
+  if (!page.lost_receiver || !page.context) return;
+  JSCValue* argv[1] = {jsc_value_new_string(page.context, reason.c_str())};
+  call_receiver(page, page.lost_receiver, argv);
 }
 
-// setReceiver(fn)
-JSCValue* native_set_receiver(GPtrArray* args, gpointer user_data) {
+// setReceivers(message, lost, portMessage, portClosed)
+JSCValue* native_set_receivers(GPtrArray* args, gpointer user_data) {
   auto page = current_page(user_data);
-  if (!page) return throw_error("ipcRenderer: this document is no longer current");
-  JSCValue* fn = arg(args, 0);
-  if (!fn || !jsc_value_is_function(fn)) return throw_error("setReceiver: not a function");
-  JSCContext* ctx = jsc_context_get_current();
-  g_object_ref(fn);
-  g_object_ref(ctx);
+  if (!page) return throw_error("this document is no longer current");
+  for (guint i = 0; i < 4; ++i)
+    if (!arg(args, i) || !jsc_value_is_function(arg(args, i)))
+      return throw_error("setReceivers: not a function");
   page->release_document_roots();
-  page->receiver = fn;
-  page->context = ctx;
-  if (page->link) {
-    std::weak_ptr<PageState> weak = page;
-    page->link->set_receiver({
-        [weak](Incoming& m) {
-          if (auto p = weak.lock()) deliver(*p, m);
-        },
-        [weak](const std::string& reason) {
-          if (auto p = weak.lock()) deliver_lost(*p, reason);
-        },
-    });
-  }
+  page->receiver = JSC_VALUE(g_object_ref(arg(args, 0)));
+  page->lost_receiver = JSC_VALUE(g_object_ref(arg(args, 1)));
+  page->on_port_message = JSC_VALUE(g_object_ref(arg(args, 2)));
+  page->on_port_closed = JSC_VALUE(g_object_ref(arg(args, 3)));
+  page->context = JSC_CONTEXT(g_object_ref(jsc_context_get_current()));
+  if (page->link) page->link->set_delegate(page.get());
   return undefined_value();
 }
 
-// Port messages reach the document's receiver as (kPortMessage, "", handle,
-// 0, body), and a port's end as (kPortClosed, reason, handle).
-constexpr int kPortClosed = 100;
+// portMessage(handle, bytes)
+void deliver_port_message(PageState& page, int handle, std::span<const std::uint8_t> body) {
+  if (!page.on_port_message || !page.context) return;
+  JSCValue* argv[2] = {jsc_value_new_number(page.context, handle), new_bytes(page.context, body)};
+  call_receiver(page, page.on_port_message, argv);
+}
 
-void deliver_port(PageState& page, int handle, int kind, const std::string& text,
-                  std::span<const std::uint8_t> body) {
-  if (!page.receiver || !page.context) return;
-  JSCContext* ctx = page.context;
-  JSCValue* argv[5] = {
-      jsc_value_new_number(ctx, kind),
-      jsc_value_new_string(ctx, text.c_str()),
-      jsc_value_new_number(ctx, handle),
-      jsc_value_new_number(ctx, 0),
-      new_bytes(ctx, body),
-  };
-  call_receiver(page, argv);
+// portClosed(handle, reason)
+void deliver_port_closed(PageState& page, int handle, const std::string& reason) {
+  if (!page.on_port_closed || !page.context) return;
+  JSCValue* argv[2] = {jsc_value_new_number(page.context, handle),
+                       jsc_value_new_string(page.context, reason.c_str())};
+  call_receiver(page, page.on_port_closed, argv);
 }
 
 // portStart(handle, prefix, unsent)
@@ -314,17 +329,16 @@ JSCValue* native_port_start(GPtrArray* args, gpointer user_data) {
   std::weak_ptr<PageState> weak = page;
   it->second->start(prefix, unsent,
                     {[weak, handle](std::span<const std::uint8_t> body) {
-                       if (auto pg = weak.lock())
-                         deliver_port(*pg, handle, static_cast<int>(ipc::MessageKind::kPortMessage),
-                                      "", body);
+                       if (auto pg = weak.lock()) deliver_port_message(*pg, handle, body);
                      },
                      [weak, handle](const std::string& reason) {
                        auto pg = weak.lock();
                        if (!pg) return;
+                       // Its socket is closed already; freed from the loop.
                        g_extension->loop->post([weak, handle] {
                          if (auto p2 = weak.lock()) p2->ports.erase(handle);
                        });
-                       deliver_port(*pg, handle, kPortClosed, reason, {});
+                       deliver_port_closed(*pg, handle, reason);
                      }});
   return undefined_value();
 }
@@ -347,9 +361,7 @@ JSCValue* native_port_close(GPtrArray* args, gpointer user_data) {
   int handle = arg(args, 0) ? jsc_value_to_int32(arg(args, 0)) : 0;
   auto it = page->ports.find(handle);
   if (it != page->ports.end()) {
-    it->second->close();
-    // Kept until flushed: the link closes its socket itself.
-    g_extension->loop->keep(std::shared_ptr<PortLink>(std::move(it->second)));
+    PageState::close_port(std::move(it->second));
     page->ports.erase(it);
   }
   return undefined_value();
@@ -428,6 +440,32 @@ JSCValue* native_now(GPtrArray*, gpointer) {
                                                              static_cast<double>(ts.tv_nsec) / 1e3);
 }
 
+// resources() -> [open descriptors, objects the loop keeps, RSS in KiB]:
+// what a leak would grow.
+JSCValue* native_resources(GPtrArray*, gpointer) {
+  double fds = 0;
+  if (GDir* dir = g_dir_open("/proc/self/fd", 0, nullptr)) {
+    while (g_dir_read_name(dir)) ++fds;
+    g_dir_close(dir);
+  }
+  long pages = 0, resident = 0;
+  if (FILE* f = std::fopen("/proc/self/statm", "r")) {
+    if (std::fscanf(f, "%ld %ld", &pages, &resident) != 2) resident = 0;
+    std::fclose(f);
+  }
+  JSCContext* ctx = jsc_context_get_current();
+  GPtrArray* items = g_ptr_array_new_with_free_func(g_object_unref);
+  g_ptr_array_add(items, jsc_value_new_number(ctx, fds));
+  g_ptr_array_add(items,
+                  jsc_value_new_number(ctx, static_cast<double>(g_extension->loop->kept_count())));
+  g_ptr_array_add(
+      items, jsc_value_new_number(
+                 ctx, static_cast<double>(resident) * static_cast<double>(::getpagesize()) / 1024));
+  JSCValue* out = jsc_value_new_array_from_garray(ctx, items);
+  g_ptr_array_unref(items);
+  return out;
+}
+
 JSCValue* native_log(GPtrArray* args, gpointer) {
   std::fprintf(stderr, "[preload] %s\n", to_string(arg(args, 0)).c_str());
   return undefined_value();
@@ -474,7 +512,7 @@ void install_runtime(const std::shared_ptr<PageState>& page, WebKitFrame* frame)
     JSCValue* native = jsc_value_new_object(ctx, nullptr, nullptr);
     define_native(ctx, native, "send", as_callback(native_send), page);
     define_native(ctx, native, "sendSync", as_callback(native_send_sync), page);
-    define_native(ctx, native, "setReceiver", as_callback(native_set_receiver), page);
+    define_native(ctx, native, "setReceivers", as_callback(native_set_receivers), page);
     define_native(ctx, native, "mainWorld", as_callback(native_main_world), page);
     define_native(ctx, native, "log", as_callback(native_log), page);
     define_native(ctx, native, "portStart", as_callback(native_port_start), page);
@@ -486,6 +524,7 @@ void install_runtime(const std::shared_ptr<PageState>& page, WebKitFrame* frame)
       define_native(ctx, native, "track", as_callback(native_track), page);
       define_native(ctx, native, "live", as_callback(native_live), page);
       define_native(ctx, native, "now", as_callback(native_now), page);
+      define_native(ctx, native, "resources", as_callback(native_resources), page);
     }
     std::string config = g_extension->config_json;
     JSCValue* config_v = jsc_value_new_from_json(ctx, config.c_str());
@@ -526,13 +565,31 @@ void on_page_gone(gpointer data, GObject*) {
   if (g_extension) g_extension->pages.erase(id);
 }
 
+// Connects a page to main and says Hello (blocking: before any script of the
+// page runs).
+Result<std::unique_ptr<ipc::Endpoint>> connect_page(const std::string& nonce) {
+  auto socket = transport::connect_unix(g_extension->socket_path);
+  if (!socket) return Unexpected{socket.error()};
+  ipc::Endpoint::Options options;
+  options.shutdown_flush_ms = 1000;
+  auto link =
+      std::make_unique<ipc::Endpoint>(*g_extension->loop, std::move(socket).value(), options);
+  std::vector<std::uint8_t> hello;
+  codec::EncodeOptions encode;
+  encode.form = codec::Form::kValence;
+  auto body = codec::encode_into(Value::object({{"nonce", nonce}}), hello, encode, 0);
+  if (!body) return Unexpected{body.error()};
+  auto started = link->start(g_extension->token, hello, 5000);
+  if (!started) return Unexpected{started.error()};
+  return link;
+}
+
 void on_page_created(WebKitWebExtension*, WebKitWebPage* web_page, gpointer) {
   auto page = std::make_shared<PageState>();
   page->page = web_page;
   page->page_id = webkit_web_page_get_id(web_page);
   std::string nonce = random_hex_id();
-  auto link =
-      PageLink::connect(*g_extension->loop, g_extension->socket_path, g_extension->token, nonce);
+  auto link = connect_page(nonce);
   if (link) {
     page->link = std::move(link).value();
   } else {

@@ -1,7 +1,6 @@
 #include "web_extension/port_link.h"
 
-#include "ipc/common/protocol.h"
-#include "valence/codec.h"
+#include "ipc/common/message.h"
 
 namespace valence::web {
 
@@ -24,21 +23,19 @@ void PortLink::start(std::span<const std::uint8_t> prefix, std::span<const std::
 }
 
 Result<void> PortLink::send(std::span<const std::uint8_t> body) {
-  std::vector<std::uint8_t> out;
-  out.reserve(3 + body.size());
-  codec::write_varint(out, 0);  // request id
-  codec::write_varint(out, 0);  // channel: none on a port
-  out.push_back(static_cast<std::uint8_t>(ipc::ReplyStatus::kOk));
-  out.insert(out.end(), body.begin(), body.end());
   if (closed_) return make_error(ErrorCode::kDisconnected, "the port is closed");
+  // A port message has no request id, channel or status (protocol.h).
   return channel_.send(static_cast<std::uint8_t>(ipc::MessageKind::kPortMessage),
-                       transport::Buffer::adopt(std::move(out)));
+                       ipc::encode_raw(0, {}, ipc::ReplyStatus::kOk, body));
 }
 
-void PortLink::close() {
-  if (closed_) return;
+void PortLink::close(UniqueFunction<void()> closed) {
+  if (closed_) {
+    closed();
+    return;
+  }
   closed_ = true;
-  channel_.close_when_flushed([] {});
+  channel_.close_when_flushed(std::move(closed));
 }
 
 UniqueFd PortLink::release() {
@@ -55,13 +52,10 @@ void PortLink::on_frame(transport::Frame frame) {
   if (frame.kind != static_cast<std::uint8_t>(ipc::MessageKind::kPortMessage))
     return fail("a frame of kind " + std::to_string(frame.kind) + " on a port");
   if (!frame.fds.empty()) return fail("ports sent over a port are not supported in pages yet");
-  codec::ByteReader in(frame.payload.span());
-  std::uint64_t id = 0, channel_size = 0;
-  std::uint8_t status = 0;
-  if (!in.read_varint64(id) || !in.read_varint64(channel_size) || channel_size != 0 ||
-      !in.read_byte(status))
+  auto header = ipc::parse_header(frame.kind, frame.payload.span());
+  if (!header || header->request_id != 0 || !header->channel.empty())
     return fail("a malformed port message");
-  if (receiver_.message) receiver_.message(frame.payload.span().subspan(in.position()));
+  if (receiver_.message) receiver_.message(frame.payload.span().subspan(header->body_offset));
 }
 
 void PortLink::on_channel_error(transport::ChannelError error, const std::string& detail) {

@@ -34,8 +34,10 @@ class PortLink final : public transport::Channel::Delegate {
   void start(std::span<const std::uint8_t> prefix, std::span<const std::uint8_t> unsent,
              Receiver receiver);
   Result<void> send(std::span<const std::uint8_t> body);
-  // Writes what is queued, then closes.
-  void close();
+  // Writes what is queued, closes the socket, then calls `closed` (at once
+  // when nothing is queued). The owner keeps the link alive until then and
+  // frees it from the loop (PageState::close_port).
+  void close(UniqueFunction<void()> closed);
   // The socket, for sending this port on to another process.
   UniqueFd release();
 

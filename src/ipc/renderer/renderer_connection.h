@@ -1,28 +1,28 @@
-// RendererConnection: a renderer's connection to the main process — the
-// handshake, requests and their replies, blocking waits, and the stash of
-// messages that arrive while the renderer is blocked.
+// RendererConnection: a native child's connection to the main process, on
+// ipc::Endpoint (the state machine pages share): it encodes and decodes
+// bodies with the C++ codec, keeps the pending invokes' promises, and turns
+// messages from main into IpcRenderer's listener calls.
 // Thread safety: loop-affine.
 #pragma once
 
-#include <deque>
 #include <map>
 #include <memory>
 #include <string>
 
+#include "ipc/common/endpoint.h"
 #include "ipc/common/message.h"
-#include "transport/channel.h"
 #include "valence/renderer/ipc_renderer.h"
 
 namespace valence::ipc {
 
-class RendererConnection final : public transport::Channel::Delegate {
+class RendererConnection final : public Endpoint::Delegate {
  public:
   RendererConnection(IpcRenderer& owner, EventLoop& loop, UniqueFd socket, std::string token,
                      IpcRendererOptions options);
   ~RendererConnection();
 
-  bool connected() const noexcept { return !lost_; }
-  int id() const noexcept { return id_; }
+  bool connected() const noexcept { return endpoint_.connected(); }
+  int id() const noexcept { return endpoint_.contents_id(); }
   void add_disconnect_callback(UniqueFunction<void(const std::string&)> cb) {
     disconnect_callbacks_.push_back(std::move(cb));
   }
@@ -34,31 +34,20 @@ class RendererConnection final : public transport::Channel::Delegate {
   Result<void> post_message(std::string_view channel, Value message,
                             const std::vector<std::shared_ptr<MessagePort>>& transfer);
 
-  void on_frame(transport::Frame frame) override;
-  void on_channel_error(transport::ChannelError error, const std::string& detail) override;
+  void on_message(RawMessage& message) override;
+  void on_lost(const std::string& reason) override;
 
  private:
-  // Blocks until the reply of `kind` with `request_id` arrives; everything
-  // else that arrives meanwhile is stashed for later, in order.
-  Result<Message> wait_for(MessageKind kind, std::uint64_t request_id, int timeout_ms);
-  void handle(Message m);
-  void schedule_drain();
-  void drain_stash();
-  void lost(const std::string& reason);
+  Result<void> send_message(const Message& m, std::vector<UniqueFd> fds = {});
   Result<Value> invoke_result(const std::string& channel, Message reply) const;
+  void settle_invoke(std::uint64_t id, Result<RawMessage> reply);
 
   IpcRenderer& owner_;
   EventLoop& loop_;
   IpcRendererOptions options_;
-  transport::Channel channel_;
-  int id_ = 0;
-  std::uint64_t next_request_ = 1;
   std::map<std::uint64_t, std::pair<std::string, Promise<Value>>> pending_invokes_;
-  std::deque<Message> stash_;
-  bool drain_scheduled_ = false;
-  bool blocking_ = false;
-  bool lost_ = false;
   std::vector<UniqueFunction<void(const std::string&)>> disconnect_callbacks_;
+  Endpoint endpoint_;  // last: destroyed first, while the rest is whole
   std::shared_ptr<RendererConnection*> self_ = std::make_shared<RendererConnection*>(this);
 };
 

@@ -24,7 +24,6 @@
 
     const listeners = new MapCtor();  // channel -> [{fn, once}]
     const pending = new MapCtor();    // invoke request id -> {channel, resolve, reject}
-    let nextRequest = 1;
     let lostReason = connectError || '';
 
     function checkChannel(channel, method) {
@@ -48,7 +47,7 @@
     // says where.
     function sendNative(method, kind, channel, bytes, handles) {
       try {
-        native.send(kind, channel, 0, bytes, handles);
+        native.send(kind, channel, bytes, handles);
       } catch (e) {
         throw new Error(`ipcRenderer.${method}('${channel}'): ${e && e.message}`);
       }
@@ -111,7 +110,6 @@
     // real WebKit MessagePorts: each socket is relayed to one end of a
     // MessageChannel of this world, whose other end the page gets. Messages
     // go from the relay straight to the socket's other end, wherever it is.
-    const kPortMessage = 10, kPortClosed = 100;
     const MessageChannelCtor = MessageChannel;
     const PortPrototype = MessagePort.prototype;
     const PortPostMessage = PortPrototype.postMessage;
@@ -190,34 +188,33 @@
       return { handle: remote, record: [new ArrayBuffer(0), new ArrayBuffer(0), randomId()] };
     }
 
+    // The extension's four receivers (setReceivers): a message from main, the
+    // end of the connection, a relayed port's message, a relayed port's end.
+    function onPortMessage(handle, bytes) {
+      const port = relays.get(handle);
+      if (!port) return;
+      let value;
+      try {
+        value = codec.decode(bytes);
+      } catch (e) {
+        consoleError(`MessagePort: a message could not be read: ${e.message}`);
+        return;
+      }
+      ReflectApply(PortPostMessage, port, [ArrayIsArray(value) ? value[0] : undefined]);
+    }
+    function onPortClosed(handle, reason) {
+      const port = relays.get(handle);
+      relays.delete(handle);
+      if (port) ReflectApply(PortClose, port, []);
+    }
+    function onLost(reason) {
+      lostReason = reason;
+      for (const [id, p] of pending) {
+        pending.delete(id);
+        p.reject(lostError(`Error invoking remote method '${p.channel}'`));
+      }
+    }
     function receive(kind, channel, requestId, status, bytes, handles) {
-      if (kind === kPortMessage) {
-        const port = relays.get(requestId);
-        if (!port) return;
-        let value;
-        try {
-          value = codec.decode(bytes);
-        } catch (e) {
-          consoleError(`MessagePort: a message could not be read: ${e.message}`);
-          return;
-        }
-        ReflectApply(PortPostMessage, port, [ArrayIsArray(value) ? value[0] : undefined]);
-        return;
-      }
-      if (kind === kPortClosed) {
-        const port = relays.get(requestId);
-        relays.delete(requestId);
-        if (port) ReflectApply(PortClose, port, []);
-        return;
-      }
-      if (kind === 0) {
-        lostReason = channel;
-        for (const [id, p] of pending) {
-          pending.delete(id);
-          p.reject(lostError(`Error invoking remote method '${p.channel}'`));
-        }
-        return;
-      }
       if (kind === kInvokeReply) {
         const p = pending.get(requestId);
         if (!p) return;
@@ -287,15 +284,15 @@
           checkChannel(channel, 'invoke');
           const bytes = encodeArgs(args, 'invoke', channel);
           if (lostReason) throw lostError(`Error invoking remote method '${channel}'`);
-          const id = nextRequest++;
-          const { promise, resolve, reject } = promiseWithResolvers();
-          pending.set(id, { channel, resolve, reject });
+          let id;
           try {
-            native.send(kInvoke, channel, id, bytes);
+            // The id is the connection's (unique across documents).
+            id = native.send(kInvoke, channel, bytes);
           } catch (e) {
-            pending.delete(id);
             throw new Error(`Error invoking remote method '${channel}': ${e.message}`);
           }
+          const { promise, resolve, reject } = promiseWithResolvers();
+          pending.set(id, { channel, resolve, reject });
           return promise;
         } catch (e) {
           return Promise.reject(e);
@@ -440,6 +437,7 @@
         track: (value, label) => native.track(value, label),
         live: (label) => native.live(label),
         now: () => native.now(),
+        resources: () => native.resources(),
         log: (message) => native.log(String(message)),
         codec,
       });
@@ -449,6 +447,6 @@
         value: globals[name], writable: false, enumerable: false, configurable: false,
       });
     }
-    native.setReceiver(receive);
+    native.setReceivers(receive, onLost, onPortMessage, onPortClosed);
   };
 })()
