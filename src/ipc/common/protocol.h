@@ -2,7 +2,10 @@
 // docs/protocol.md draws the same. Change both together.
 //
 // Every frame (transport/frame.h) carries one Message; the frame's kind byte
-// is the MessageKind. The payload layout is the same for all kinds:
+// is the MessageKind. The preload world's runtime (web_extension/js) gets
+// these numbers, the limits below and the codec's tags as constants made
+// from this file at build time (tools/gen_js_constants.cc). The payload layout is the same for all
+// kinds:
 //
 //   varint   request_id   (0 when the kind has none)
 //   varint   n, n bytes   channel name, UTF-8 (the token for kHello)
@@ -18,49 +21,66 @@
 
 namespace valence::ipc {
 
+// Every message kind: X(name, value). The enum below and the preload
+// runtime's constants (tools/gen_js_constants.cc, at build time) are made
+// from this one list.
+#define VALENCE_IPC_MESSAGE_KINDS(X)                                           \
+  /* child -> main, first frame, exactly once. channel: the token main gave    \
+     the child; body: {pid} ({nonce} from pages). Main checks the token (and   \
+     SO_PEERCRED for pages). */                                                \
+  X(Hello, 1)                                                                  \
+  /* main -> child, answer to kHello. body: {id, pid} (the child's             \
+     WebContents id, for event.sender). */                                     \
+  X(Welcome, 2)                                                                \
+  /* child -> main: ipcRenderer.send(channel, ...args). body: args array. */   \
+  X(Message, 3)                                                                \
+  /* child -> main: ipcRenderer.invoke(channel, ...args). request_id: the      \
+     child's (unique on its connection); body: args array. Answered by         \
+     kInvokeReply. */                                                          \
+  X(Invoke, 4)                                                                 \
+  /* main -> child: request_id of the invoke; status 0: body is the result;    \
+     else: body is an Error (name via prototype, message, stack, cause). */    \
+  X(InvokeReply, 5)                                                            \
+  /* child -> main: ipcRenderer.sendSync(channel, ...args). The child blocks   \
+     until kSyncReply. request_id: the child's; body: args array. */           \
+  X(MessageSync, 6)                                                            \
+  /* main -> child: request_id of the sendSync; status 0: body is              \
+     event.returnValue; else: body is an Error saying why there is none. */    \
+  X(SyncReply, 7)                                                              \
+  /* main -> child: webContents.send / event.reply (channel, ...args). body:   \
+     args array. */                                                            \
+  X(RendererMessage, 8)                                                        \
+  /* Both ways: ipcRenderer.postMessage / webContents.postMessage(channel,     \
+     message, [ports]). body: [message, [[prefix, unsent, id]...]] (one record \
+     per port, ports/transfer.h); the frame's descriptors are the ports'       \
+     sockets, in the same order. */                                            \
+  X(PostMessage, 9)                                                            \
+  /* On a MessagePort's own socket: port.postMessage(message, [ports]). body   \
+     and descriptors as kPostMessage; request id 0, channel empty. */          \
+  X(PortMessage, 10)
+
 enum class MessageKind : std::uint8_t {
-  // child -> main, first frame, exactly once. channel: the token main gave
-  // the child; body: {pid}. Main checks the token and SO_PEERCRED.
-  kHello = 1,
-  // main -> child, answer to kHello. body: {id, pid} (the child's
-  // WebContents id, for event.sender).
-  kWelcome = 2,
-  // child -> main: ipcRenderer.send(channel, ...args). body: args array.
-  kMessage = 3,
-  // child -> main: ipcRenderer.invoke(channel, ...args). request_id: the
-  // child's; body: args array. Answered by kInvokeReply.
-  kInvoke = 4,
-  // main -> child: request_id of the invoke; status 0: body is the result;
-  // status 1: body is an Error (name via prototype, message, stack, cause).
-  kInvokeReply = 5,
-  // child -> main: ipcRenderer.sendSync(channel, ...args). The child blocks
-  // until kSyncReply. request_id: the child's; body: args array.
-  kMessageSync = 6,
-  // main -> child: request_id of the sendSync; status 0: body is
-  // event.returnValue; status 1: body is an Error saying why there is none.
-  kSyncReply = 7,
-  // main -> child: webContents.send / event.reply (channel, ...args). body: args array.
-  kRendererMessage = 8,
-  // Both ways: ipcRenderer.postMessage / webContents.postMessage(channel,
-  // message, [ports]). body: [message, [prefix...]]; the frame's descriptors
-  // are the ports' sockets, one per prefix (ports/transfer.h).
-  kPostMessage = 9,
-  // On a MessagePort's own socket: port.postMessage(message, [ports]). body
-  // and descriptors as kPostMessage; channel empty.
-  kPortMessage = 10,
+#define VALENCE_X(name, value) k##name = value,
+  VALENCE_IPC_MESSAGE_KINDS(VALENCE_X)
+#undef VALENCE_X
 };
 
 inline constexpr std::uint8_t kMaxMessageKind = 10;
 
 const char* message_kind_name(MessageKind kind) noexcept;
 
-// The status byte of kInvokeReply and kSyncReply. Errors carry an Error body
-// whose message says what happened.
+// The status byte of kInvokeReply and kSyncReply: X(name, value). Errors
+// carry an Error body whose message says what happened.
+#define VALENCE_IPC_REPLY_STATUSES(X)                                                 \
+  X(Ok, 0)                                                                            \
+  X(Error, 1)         /* the handler threw or rejected; the body is its error */      \
+  X(NoHandler, 2)     /* invoke: no handler for the channel; sendSync: no listener */ \
+  X(NoReturnValue, 3) /* sendSync: the listeners did not set event.returnValue */
+
 enum class ReplyStatus : std::uint8_t {
-  kOk = 0,
-  kError = 1,          // the handler threw or rejected; the Error is its error
-  kNoHandler = 2,      // invoke: no handler for the channel; sendSync: no listener
-  kNoReturnValue = 3,  // sendSync: the listeners did not set event.returnValue
+#define VALENCE_X(name, value) k##name = value,
+  VALENCE_IPC_REPLY_STATUSES(VALENCE_X)
+#undef VALENCE_X
 };
 inline constexpr std::uint8_t kMaxReplyStatus = 3;
 

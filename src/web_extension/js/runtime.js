@@ -6,11 +6,8 @@
 // document's world is freed with the document.
 (function () {
   'use strict';
+  // @valence-constants
   return function install(native, codec, bridgeFactory, config, connectError, localRealm) {
-    const kMessage = 3, kInvoke = 4, kInvokeReply = 5, kSyncReply = 7, kRendererMessage = 8,
-      kPostMessage = 9;
-    const kOk = 0, kError = 1, kNoHandler = 2;
-    const kMaxArgs = 65536;
     const ObjectFreeze = Object.freeze, ObjectDefineProperty = Object.defineProperty;
     const ArrayIsArray = Array.isArray;
     const ReflectApply = Reflect.apply;
@@ -215,7 +212,7 @@
       }
     }
     function receive(kind, channel, requestId, status, bytes, handles) {
-      if (kind === kInvokeReply) {
+      if (kind === kMsgInvokeReply) {
         const p = pending.get(requestId);
         if (!p) return;
         pending.delete(requestId);
@@ -226,7 +223,7 @@
           p.reject(new Error(`Error invoking remote method '${p.channel}': the reply could not be read: ${e.message}`));
           return;
         }
-        if (status === kOk) {
+        if (status === kStatusOk) {
           p.resolve(value);
         } else {
           const error = new Error(`Error invoking remote method '${p.channel}': ${errorText(value)}`);
@@ -236,7 +233,7 @@
         }
         return;
       }
-      if (kind === kRendererMessage || kind === kPostMessage) {
+      if (kind === kMsgRendererMessage || kind === kMsgPostMessage) {
         let value;
         try {
           value = codec.decode(bytes);
@@ -244,7 +241,7 @@
           consoleError(`ipcRenderer: a message on '${channel}' could not be read: ${e.message}`);
           return;
         }
-        if (kind === kPostMessage) {
+        if (kind === kMsgPostMessage) {
           // body: [message, [port records]]; one socket handle per record.
           const message = ArrayIsArray(value) ? value[0] : undefined;
           const records = ArrayIsArray(value) && ArrayIsArray(value[1]) ? value[1] : [];
@@ -277,7 +274,7 @@
       }
       send(channel, ...args) {
         checkChannel(channel, 'send');
-        sendNative('send', kMessage, channel, encodeArgs(args, 'send', channel));
+        sendNative('send', kMsgMessage, channel, encodeArgs(args, 'send', channel));
       }
       invoke(channel, ...args) {
         try {
@@ -287,7 +284,7 @@
           let id;
           try {
             // The id is the connection's (unique across documents).
-            id = native.send(kInvoke, channel, bytes);
+            id = native.send(kMsgInvoke, channel, bytes);
           } catch (e) {
             throw new Error(`Error invoking remote method '${channel}': ${e.message}`);
           }
@@ -309,10 +306,10 @@
         }
         const [status, bytes] = reply;
         const value = codec.decode(bytes);
-        if (status === kOk) return value;
+        if (status === kStatusOk) return value;
         const error = new Error(`ipcRenderer.sendSync('${channel}'): ${value && value.message !== undefined ? value.message : String(value)}`);
-        if (status === kNoHandler) error.code = 'ERR_NO_HANDLER';
-        else if (status === kError) error.cause = value;
+        if (status === kStatusNoHandler) error.code = 'ERR_NO_HANDLER';
+        else if (status === kStatusError) error.cause = value;
         throw error;
       }
       postMessage(channel, message, transfer) {
@@ -320,8 +317,8 @@
         if (transfer !== undefined && !ArrayIsArray(transfer))
           throw new TypeError('ipcRenderer.postMessage: the transfer list must be an array');
         const list = transfer || [];
-        if (list.length > 64)
-          throw new Error('ipcRenderer.postMessage: at most 64 ports per message');
+        if (list.length > kMaxPortsPerMessage)
+          throw new Error(`ipcRenderer.postMessage: at most ${kMaxPortsPerMessage} ports per message`);
         for (let i = 0; i < list.length; i++)
           for (let j = 0; j < i; j++)
             if (list[i] === list[j]) throw new Error('ipcRenderer.postMessage: a port is listed twice');
@@ -334,12 +331,12 @@
           throw error;
         }
         if (list.length === 0) {
-          sendNative('postMessage', kPostMessage, channel, bytes);
+          sendNative('postMessage', kMsgPostMessage, channel, bytes);
           return;
         }
         const moved = list.map(portToSocket);
         bytes = codec.encode([message, moved.map(m => m.record)], { rootName: 'message' });
-        sendNative('postMessage', kPostMessage, channel, bytes, moved.map(m => m.handle));
+        sendNative('postMessage', kMsgPostMessage, channel, bytes, moved.map(m => m.handle));
       }
       sendToHost() {
         throw new Error('ipcRenderer.sendToHost: valence has no <webview> hosts');

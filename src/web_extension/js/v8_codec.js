@@ -38,6 +38,7 @@
 //   that remain.
 (function () {
   'use strict';
+  // @valence-constants
 
   // ---------------------------------------------------------------------------
   // Intrinsics.
@@ -74,12 +75,12 @@
   const TypeErrorCtor = TypeError;
   const ERROR_PROTOTYPES = freeze({
     __proto__: null,
-    0x45: EvalError.prototype,
-    0x52: RangeError.prototype,
-    0x46: ReferenceError.prototype,
-    0x53: SyntaxError.prototype,
-    0x54: TypeError.prototype,
-    0x55: URIError.prototype,
+    [kErrorTagEvalErrorPrototype]: EvalError.prototype,
+    [kErrorTagRangeErrorPrototype]: RangeError.prototype,
+    [kErrorTagReferenceErrorPrototype]: ReferenceError.prototype,
+    [kErrorTagSyntaxErrorPrototype]: SyntaxError.prototype,
+    [kErrorTagTypeErrorPrototype]: TypeError.prototype,
+    [kErrorTagUriErrorPrototype]: URIError.prototype,
   });
 
   const NumberCtor = Number;
@@ -170,18 +171,18 @@
     }
     VIEW_BY_NODE_INDEX[node] = kind;
   };
-  addView('Int8Array', 0, 0x62, 1);          // 'b'
-  addView('Uint8Array', 1, 0x42, 1);         // 'B'
-  addView('Uint8ClampedArray', 2, 0x43, 1);  // 'C'
-  addView('Int16Array', 3, 0x77, 2);         // 'w'
-  addView('Uint16Array', 4, 0x57, 2);        // 'W'
-  addView('Int32Array', 5, 0x64, 4);         // 'd'
-  addView('Uint32Array', 6, 0x44, 4);        // 'D'
-  addView('Float32Array', 7, 0x66, 4);       // 'f'
-  addView('Float64Array', 8, 0x46, 8);       // 'F'
-  addView('DataView', 9, 0x3f, 1);           // '?'
-  addView('BigInt64Array', 11, 0x71, 8);     // 'q'
-  addView('BigUint64Array', 12, 0x51, 8);    // 'Q'
+  addView('Int8Array', 0, kViewSubtags[0], 1);
+  addView('Uint8Array', 1, kViewSubtags[1], 1);
+  addView('Uint8ClampedArray', 2, kViewSubtags[2], 1);
+  addView('Int16Array', 3, kViewSubtags[3], 2);
+  addView('Uint16Array', 4, kViewSubtags[4], 2);
+  addView('Int32Array', 5, kViewSubtags[5], 4);
+  addView('Uint32Array', 6, kViewSubtags[6], 4);
+  addView('Float32Array', 7, kViewSubtags[7], 4);
+  addView('Float64Array', 8, kViewSubtags[8], 8);
+  addView('DataView', 9, kViewSubtags[9], 1);
+  addView('BigInt64Array', 11, kViewSubtags[11], 8);
+  addView('BigUint64Array', 12, kViewSubtags[12], 8);
   VIEW_BY_NODE_INDEX[10] = VIEW_BY_NAME.Uint8Array;  // Node's Buffer
   freeze(VIEW_BY_NAME);
   freeze(VIEW_BY_SUBTAG);
@@ -378,10 +379,10 @@
   function writeNumber(v) {
     ensure(9);
     if ((v | 0) === v && (v !== 0 || 1 / v > 0)) {
-      out[pos++] = 0x49;  // 'I'
+      out[pos++] = kTagInt32;
       varint(((v << 1) ^ (v >> 31)) >>> 0);
     } else {
-      out[pos++] = 0x4e;  // 'N'
+      out[pos++] = kTagDouble;
       rawDouble(v);
     }
   }
@@ -398,7 +399,7 @@
     const n = s.length;
     ensure(2 * n + 12);
     const start = pos;
-    out[pos++] = 0x22;  // '"'
+    out[pos++] = kTagOneByteString;
     varint(n);
     const at = pos;
     for (let i = 0; i < n; i++) {
@@ -417,7 +418,7 @@
     const byteLength = 2 * n;
     // V8 aligns two-byte character data to an even offset with one padding byte.
     if (((pos + 1 + varintSize(byteLength)) & 1) === 1) out[pos++] = 0;
-    out[pos++] = 0x63;  // 'c'
+    out[pos++] = kTagTwoByteString;
     varint(byteLength);
     if (LITTLE_ENDIAN) {
       const at = pos >>> 1;
@@ -479,13 +480,13 @@
     switch (typeof v) {
       case 'string': writeString(v); return;
       case 'number': writeNumber(v); return;
-      case 'boolean': ensure(1); out[pos++] = v ? 0x54 : 0x46; return;
-      case 'undefined': ensure(1); out[pos++] = 0x5f; return;
-      case 'bigint': ensure(1); out[pos++] = 0x5a; writeBigIntPayload(v); return;
+      case 'boolean': ensure(1); out[pos++] = v ? kTagTrue : kTagFalse; return;
+      case 'undefined': ensure(1); out[pos++] = kTagUndefined; return;
+      case 'bigint': ensure(1); out[pos++] = kTagBigInt; writeBigIntPayload(v); return;
       case 'object':
         if (v === null) {
           ensure(1);
-          out[pos++] = 0x30;
+          out[pos++] = kTagNull;
           return;
         }
         writeObject(v);
@@ -500,7 +501,7 @@
     const known = ids.get(o);
     if (known !== undefined) {
       ensure(6);
-      out[pos++] = 0x5e;  // '^'
+      out[pos++] = kTagObjectReference;
       varint(known);
       return;
     }
@@ -616,7 +617,7 @@
         ids.set(o, nextId++);
         const t = DateGetTime(o);
         ensure(9);
-        out[pos++] = 0x44;  // 'D'
+        out[pos++] = kTagDate;
         rawDouble(t);
         return;
       }
@@ -629,7 +630,7 @@
           if (f[1] !== undefined && f[1](o) === true) flags |= f[0];
         }
         ensure(1);
-        out[pos++] = 0x52;  // 'R'
+        out[pos++] = kTagRegExp;
         writeString(source);
         ensure(5);
         varint(flags);
@@ -654,25 +655,25 @@
         ids.set(o, nextId++);
         const d = NumberValueOf(o);
         ensure(9);
-        out[pos++] = 0x6e;  // 'n'
+        out[pos++] = kTagNumberObject;
         rawDouble(d);
         return;
       }
       case K_STRING_OBJECT:
         ids.set(o, nextId++);
         ensure(1);
-        out[pos++] = 0x73;  // 's'
+        out[pos++] = kTagStringObject;
         writeString(StringValueOf(o));
         return;
       case K_BOOLEAN_OBJECT:
         ids.set(o, nextId++);
         ensure(1);
-        out[pos++] = BooleanValueOf(o) ? 0x79 : 0x78;  // 'y' / 'x'
+        out[pos++] = BooleanValueOf(o) ? kTagTrueObject : kTagFalseObject;
         return;
       case K_BIGINT_OBJECT:
         ids.set(o, nextId++);
         ensure(1);
-        out[pos++] = 0x7a;  // 'z'
+        out[pos++] = kTagBigIntObject;
         writeBigIntPayload(BigIntValueOf(o));
         return;
       case K_SHAREDARRAYBUFFER: fail('SharedArrayBuffer could not be cloned'); return;
@@ -689,18 +690,18 @@
       writeStringOf(k, direct);
     } else if (index <= 0x7fffffff) {
       ensure(6);
-      out[pos++] = 0x49;
+      out[pos++] = kTagInt32;
       varint((index << 1) >>> 0);
     } else {
       ensure(9);
-      out[pos++] = 0x4e;
+      out[pos++] = kTagDouble;
       rawDouble(index);
     }
   }
 
   function writePlainObject(o) {
     ensure(1);
-    out[pos++] = 0x6f;  // 'o'
+    out[pos++] = kTagBeginJSObject;
     const keys = ObjectKeys(o);
     const n = keys.length;
     let count = 0;
@@ -720,7 +721,7 @@
       throw e;
     }
     ensure(6);
-    out[pos++] = 0x7b;  // '{'
+    out[pos++] = kTagEndJSObject;
     varint(count);
   }
 
@@ -735,7 +736,7 @@
     }
     if (dense) {
       ensure(6);
-      out[pos++] = 0x41;  // 'A'
+      out[pos++] = kTagBeginDenseJSArray;
       varint(length);
       let i = 0;
       try {
@@ -744,7 +745,7 @@
           if (v === undefined && !hasOwn(a, i)) {
             // Deleted by a getter while writing; V8 writes the hole.
             ensure(1);
-            out[pos++] = 0x2d;  // '-'
+            out[pos++] = kTagTheHole;
             continue;
           }
           writeValue(v);
@@ -755,13 +756,13 @@
       }
       const count = writeNamedProperties(a);
       ensure(11);
-      out[pos++] = 0x24;  // '$'
+      out[pos++] = kTagEndDenseJSArray;
       varint(count);
       varint(length);
       return;
     }
     ensure(6);
-    out[pos++] = 0x61;  // 'a'
+    out[pos++] = kTagBeginSparseJSArray;
     varint(length);
     const keys = ObjectKeys(a);
     const n = keys.length;
@@ -781,7 +782,7 @@
       throw e;
     }
     ensure(11);
-    out[pos++] = 0x40;  // '@'
+    out[pos++] = kTagEndSparseJSArray;
     varint(count);
     varint(length);
   }
@@ -820,7 +821,7 @@
       entries[n++] = value;
     });
     ensure(1);
-    out[pos++] = 0x3b;  // ';'
+    out[pos++] = kTagBeginJSMap;
     let i = 0;
     try {
       for (; i < n; i++) writeValue(entries[i]);
@@ -831,7 +832,7 @@
       throw e;
     }
     ensure(6);
-    out[pos++] = 0x3a;  // ':'
+    out[pos++] = kTagEndJSMap;
     varint(n);
   }
 
@@ -842,7 +843,7 @@
       members[n++] = value;
     });
     ensure(1);
-    out[pos++] = 0x27;  // '\''
+    out[pos++] = kTagBeginJSSet;
     let i = 0;
     try {
       for (; i < n; i++) writeValue(members[i]);
@@ -851,7 +852,7 @@
       throw e;
     }
     ensure(6);
-    out[pos++] = 0x2c;  // ','
+    out[pos++] = kTagEndJSSet;
     varint(n);
   }
 
@@ -859,11 +860,11 @@
     const resizable = ABResizable !== undefined && ABResizable(buffer) === true;
     ensure(11 + byteLength);
     if (resizable) {
-      out[pos++] = 0x7e;  // '~'
+      out[pos++] = kTagResizableArrayBuffer;
       varint(byteLength);
       varint(ABMaxByteLength(buffer));
     } else {
-      out[pos++] = 0x42;  // 'B'
+      out[pos++] = kTagArrayBuffer;
       varint(byteLength);
     }
     if (byteLength > 0) TASet(out, new U8(buffer, 0, byteLength), pos);
@@ -910,7 +911,7 @@
       let index = kind.node;
       if (nodeBuffer !== undefined && o.constructor === nodeBuffer) index = 10;
       ensure(11 + length);
-      out[pos++] = 0x5c;  // '\'
+      out[pos++] = kTagHostObject;
       varint(index);
       varint(length);
       if (length > 0) TASet(out, new U8(buffer, offset, length), pos);
@@ -921,7 +922,7 @@
     const bufferId = ids.get(buffer);
     if (bufferId !== undefined) {
       ensure(6);
-      out[pos++] = 0x5e;
+      out[pos++] = kTagObjectReference;
       varint(bufferId);
     } else {
       try {
@@ -938,13 +939,13 @@
     ids.set(o, nextId++);
     let flags = 0;
     if (!shared && ABResizable !== undefined && ABResizable(buffer) === true) {
-      flags = 2;  // backed by a resizable buffer
+      flags = kViewFlagBackedByResizable;
       // Length tracking cannot be observed from script; a view that reaches
       // the end of its resizable buffer is taken to track it.
-      if (offset + length === bufferLength) flags |= 1;
+      if (offset + length === bufferLength) flags |= kViewFlagLengthTracking;
     }
     ensure(17);
-    out[pos++] = 0x56;  // 'V'
+    out[pos++] = kTagArrayBufferView;
     out[pos++] = kind.subtag;
     varint(offset);
     varint(length);
@@ -955,28 +956,28 @@
     const messageDesc = getOwnPropertyDescriptor(o, 'message');
     const causeDesc = getOwnPropertyDescriptor(o, 'cause');
     ensure(2);
-    out[pos++] = 0x72;  // 'r'
+    out[pos++] = kTagError;
     const name = `${o.name}`;
     let prototype = 0;
     switch (name) {
-      case 'EvalError': prototype = 0x45; break;
-      case 'RangeError': prototype = 0x52; break;
-      case 'ReferenceError': prototype = 0x46; break;
-      case 'SyntaxError': prototype = 0x53; break;
-      case 'TypeError': prototype = 0x54; break;
-      case 'URIError': prototype = 0x55; break;
+      case 'EvalError': prototype = kErrorTagEvalErrorPrototype; break;
+      case 'RangeError': prototype = kErrorTagRangeErrorPrototype; break;
+      case 'ReferenceError': prototype = kErrorTagReferenceErrorPrototype; break;
+      case 'SyntaxError': prototype = kErrorTagSyntaxErrorPrototype; break;
+      case 'TypeError': prototype = kErrorTagTypeErrorPrototype; break;
+      case 'URIError': prototype = kErrorTagUriErrorPrototype; break;
       default: break;
     }
     if (prototype !== 0) out[pos++] = prototype;
     if (messageDesc !== undefined && hasOwn(messageDesc, 'value')) {
       const message = `${messageDesc.value}`;
       ensure(1);
-      out[pos++] = 0x6d;  // 'm'
+      out[pos++] = kErrorTagMessage;
       writeString(message);
     }
     if (causeDesc !== undefined && hasOwn(causeDesc, 'value')) {
       ensure(1);
-      out[pos++] = 0x63;  // 'c'
+      out[pos++] = kErrorTagCause;
       try {
         writeValue(causeDesc.value);
       } catch (e) {
@@ -987,11 +988,11 @@
     const stack = o.stack;
     if (typeof stack === 'string') {
       ensure(1);
-      out[pos++] = 0x73;  // 's'
+      out[pos++] = kErrorTagStack;
       writeString(stack);
     }
     ensure(1);
-    out[pos++] = 0x2e;  // '.'
+    out[pos++] = kErrorTagEnd;
   }
 
   function makeCloneError(message) {
@@ -1046,8 +1047,8 @@
     directStrings = charCodeAtIsData();
     try {
       ensure(2);
-      out[pos++] = 0xff;
-      out[pos++] = 0x0f;
+      out[pos++] = kTagVersion;
+      out[pos++] = kFormatVersion;
       writeValue(value);
       const result = new U8(pos);
       TASet(result, new U8(outBuffer, 0, pos));
@@ -1275,14 +1276,14 @@
 
   // A string value after its tag t; undefined when t is not a string tag.
   function readStringAfterTag(t) {
-    if (t === 0x22) {  // '"'
+    if (t === kTagOneByteString) {
       const n = readVarint('string length');
       need(n, 'one-byte string');
       const s = latin1(rp, n);
       rp += n;
       return s;
     }
-    if (t === 0x63) {  // 'c'
+    if (t === kTagTwoByteString) {
       const n = readVarint('string length');
       if ((n & 1) !== 0) bad('two-byte string with odd byte length ' + n);
       need(n, 'two-byte string');
@@ -1290,7 +1291,7 @@
       rp += n;
       return s;
     }
-    if (t === 0x53) {  // 'S'
+    if (t === kTagUtf8String) {
       const n = readVarint('string length');
       need(n, 'UTF-8 string');
       const s = utf8(rp, n);
@@ -1400,7 +1401,7 @@
     markAt = rp;
     const t = peekTag();
     if (t < 0) bad('truncated: a property key was expected');
-    if (t === 0x22) {
+    if (t === kTagOneByteString) {
       rp++;
       const n = readVarint('string length');
       need(n, 'one-byte string');
@@ -1408,11 +1409,11 @@
       rp += n;
       return s;
     }
-    if (t === 0x63 || t === 0x53) {
+    if (t === kTagTwoByteString || t === kTagUtf8String) {
       rp++;
       return readStringAfterTag(t);
     }
-    if (t === 0x49 || t === 0x55 || t === 0x4e) {
+    if (t === kTagInt32 || t === kTagUint32 || t === kTagDouble) {
       rp++;
       const n = readNumberAfterTag(t);
       return '' + n;
@@ -1422,11 +1423,11 @@
   }
 
   function readNumberAfterTag(t) {
-    if (t === 0x49) {
+    if (t === kTagInt32) {
       const u = readVarint('int32');
       return (u >>> 1) ^ -(u & 1);
     }
-    if (t === 0x55) return readVarint('uint32');
+    if (t === kTagUint32) return readVarint('uint32');
     const d = readDouble('double');
     return d;
   }
@@ -1462,7 +1463,7 @@
 
   function readObject() {
     const o = register({});
-    const count = readProperties(o, 0x7b, ObjectPrototype, false);
+    const count = readProperties(o, kTagEndJSObject, ObjectPrototype, false);
     const expected = readVarint('object end');
     if (expected !== count) {
       bad('object end says ' + expected + ' properties, but ' + count + ' were read');
@@ -1497,7 +1498,7 @@
       }
     }
     if (a.length !== length) a.length = length;
-    readArrayEnd(a, 0x24, length);
+    readArrayEnd(a, kTagEndDenseJSArray, length);
     return a;
   }
 
@@ -1505,7 +1506,7 @@
     const length = readVarint('array length');
     const a = register([]);
     a.length = length;
-    readArrayEnd(a, 0x40, length);
+    readArrayEnd(a, kTagEndSparseJSArray, length);
     if (a.length > length) {
       bad('sparse array of length ' + length + ' has an element at ' + (a.length - 1));
     }
@@ -1519,7 +1520,7 @@
       markAt = rp;
       const t = peekTag();
       if (t < 0) bad('truncated Map: no end tag');
-      if (t === 0x3a) {  // ':'
+      if (t === kTagEndJSMap) {
         rp++;
         const count = readVarint('Map end');
         if (count !== read) {
@@ -1541,7 +1542,7 @@
       markAt = rp;
       const t = peekTag();
       if (t < 0) bad('truncated Set: no end tag');
-      if (t === 0x2c) {  // ','
+      if (t === kTagEndJSSet) {
         rp++;
         const count = readVarint('Set end');
         if (count !== read) bad('Set end says ' + count + ' members, but ' + read + ' were read');
@@ -1584,7 +1585,7 @@
     buffers[objectCount] = true;
     register(buffer);
     // A view record right after the buffer makes the value a view on it.
-    if (peekTag() === 0x56) {
+    if (peekTag() === kTagArrayBufferView) {
       return readViewRecord(buffer, length, resizable && ABResizable !== undefined &&
                                                 ABResizable(buffer) === true);
     }
@@ -1656,20 +1657,25 @@
       markAt = rp;
       if (rp >= end) bad('truncated Error: no end tag');
       const t = inp[rp++];
-      if (t === 0x2e) break;  // '.'
+      if (t === kErrorTagEnd) break;
       switch (t) {
-        case 0x45: case 0x52: case 0x46: case 0x53: case 0x54: case 0x55:
+        case kErrorTagEvalErrorPrototype:
+        case kErrorTagRangeErrorPrototype:
+        case kErrorTagReferenceErrorPrototype:
+        case kErrorTagSyntaxErrorPrototype:
+        case kErrorTagTypeErrorPrototype:
+        case kErrorTagUriErrorPrototype:
           prototype = ERROR_PROTOTYPES[t];
           break;
-        case 0x6d:  // 'm'
+        case kErrorTagMessage:
           message = readString('Error message');
           hasMessage = true;
           break;
-        case 0x73:  // 's'
+        case kErrorTagStack:
           stack = readString('Error stack');
           hasStack = true;
           break;
-        case 0x63:  // 'c'
+        case kErrorTagCause:
           cause = readValue(false);
           hasCause = true;
           break;
@@ -1717,31 +1723,31 @@
     markAt = rp;
     let t = readTag();
     if (t < 0) bad('truncated: a value was expected');
-    while (t === 0x3f) {  // '?': verify object count, ignored as V8 does
+    while (t === kTagVerifyObjectCount) {  // '?': verify object count, ignored as V8 does
       readVarint('object count');
       markAt = rp;
       t = readTag();
       if (t < 0) bad('truncated: a value was expected');
     }
     switch (t) {
-      case 0x5f: return undefined;
-      case 0x30: return null;
-      case 0x54: return true;
-      case 0x46: return false;
-      case 0x49: case 0x55: case 0x4e: return readNumberAfterTag(t);
-      case 0x5a: return readBigInt();
-      case 0x22: case 0x63: case 0x53: return readStringAfterTag(t);
-      case 0x2d:  // '-'
+      case kTagUndefined: return undefined;
+      case kTagNull: return null;
+      case kTagTrue: return true;
+      case kTagFalse: return false;
+      case kTagInt32: case kTagUint32: case kTagDouble: return readNumberAfterTag(t);
+      case kTagBigInt: return readBigInt();
+      case kTagOneByteString: case kTagTwoByteString: case kTagUtf8String: return readStringAfterTag(t);
+      case kTagTheHole:
         if (!allowHole) bad('a hole outside a dense array');
         return HOLE;
-      case 0x5e: {  // '^'
+      case kTagObjectReference: {
         const id = readVarint('reference');
         if (id >= objectCount || objects[id] === PENDING) {
           bad('reference to object ' + id + ', which does not exist');
         }
         const o = objects[id];
         // V8 reads a view record after a reference to an ArrayBuffer too.
-        if (buffers[id] === true && peekTag() === 0x56) {
+        if (buffers[id] === true && peekTag() === kTagArrayBufferView) {
           const resizable = ABResizable !== undefined && ABResizable(o) === true;
           return readViewRecord(o, ABByteLength(o), resizable);
         }
@@ -1752,41 +1758,41 @@
     if (++rdepth > rmaxDepth) bad('nested deeper than ' + rmaxDepth + ' levels');
     let v;
     switch (t) {
-      case 0x6f: v = readObject(); break;
-      case 0x41: v = readDenseArray(); break;
-      case 0x61: v = readSparseArray(); break;
-      case 0x44: v = register(new DateCtor(readDouble('Date'))); break;
-      case 0x79: v = register(new BooleanCtor(true)); break;
-      case 0x78: v = register(new BooleanCtor(false)); break;
-      case 0x6e: v = register(new NumberCtor(readDouble('Number object'))); break;
-      case 0x7a: {
+      case kTagBeginJSObject: v = readObject(); break;
+      case kTagBeginDenseJSArray: v = readDenseArray(); break;
+      case kTagBeginSparseJSArray: v = readSparseArray(); break;
+      case kTagDate: v = register(new DateCtor(readDouble('Date'))); break;
+      case kTagTrueObject: v = register(new BooleanCtor(true)); break;
+      case kTagFalseObject: v = register(new BooleanCtor(false)); break;
+      case kTagNumberObject: v = register(new NumberCtor(readDouble('Number object'))); break;
+      case kTagBigIntObject: {
         const id = objectCount++;
         objects[id] = PENDING;
         v = ObjectCtor(readBigInt());
         objects[id] = v;
         break;
       }
-      case 0x73: {
+      case kTagStringObject: {
         const id = objectCount++;
         objects[id] = PENDING;
         v = new StringCtor(readString('String object'));
         objects[id] = v;
         break;
       }
-      case 0x52: v = readRegExp(); break;
-      case 0x3b: v = readMap(); break;
-      case 0x27: v = readSet(); break;
-      case 0x42: v = readArrayBuffer(false); break;
-      case 0x7e: v = readArrayBuffer(true); break;
-      case 0x72: v = readError(); break;
-      case 0x5c:
+      case kTagRegExp: v = readRegExp(); break;
+      case kTagBeginJSMap: v = readMap(); break;
+      case kTagBeginJSSet: v = readSet(); break;
+      case kTagArrayBuffer: v = readArrayBuffer(false); break;
+      case kTagResizableArrayBuffer: v = readArrayBuffer(true); break;
+      case kTagError: v = readError(); break;
+      case kTagHostObject:
         if (!rnodeForm) bad('host object (tag \'\\\') is not supported here');
         v = readNodeView();
         break;
-      case 0x56: bad('a view record without an ArrayBuffer before it'); break;
-      case 0x74: bad("transferred ArrayBuffer (tag 't') needs a transfer list"); break;
-      case 0x75: bad("SharedArrayBuffer (tag 'u') cannot cross processes"); break;
-      case 0x70: case 0x77: case 0x6d: bad('tag ' + describeTag(t) + ' is not supported'); break;
+      case kTagArrayBufferView: bad('a view record without an ArrayBuffer before it'); break;
+      case kTagArrayBufferTransfer: bad("transferred ArrayBuffer (tag 't') needs a transfer list"); break;
+      case kTagSharedArrayBuffer: bad("SharedArrayBuffer (tag 'u') cannot cross processes"); break;
+      case kTagSharedObject: case kTagWasmModuleTransfer: case kTagWasmMemoryTransfer: bad('tag ' + describeTag(t) + ' is not supported'); break;
       default: bad('unknown tag ' + describeTag(t));
     }
     rdepth--;
@@ -1846,7 +1852,7 @@
     decodeDirect = charCodeAtIsData();
     typedArrayArgs = typedArrayLengthIsOriginal();
     try {
-      if (end < 1 || inp[0] !== 0xff) bad('no version header (data must start with 0xff)', 0);
+      if (end < 1 || inp[0] !== kTagVersion) bad('no version header (data must start with 0xff)', 0);
       rp = 1;
       markAt = 1;
       version = readVarint('version');
