@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # The unit tier under ASan+UBSan (clang), the web tier with the main process
 # under ASan+UBSan (leak checking off there: GTK and WebKit keep process-lifetime
-# caches), and the fuzzers (decoder, frame parser, message layer) for a bounded time:
+# caches), the unit and multiprocess tiers under ThreadSanitizer (every class
+# states a thread rule; this checks the ones that cross threads), and the
+# fuzzers (decoder, frame parser, message layer) for a bounded time:
 #   scripts/test-sanitizers.sh [fuzz-seconds]   (default 60; 0 skips it)
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -26,6 +28,15 @@ if [ -d "$build/tests/web" ] && command -v xvfb-run >/dev/null; then
   VALENCE_WEB_EXTENSION_DIR="$(cd "$regular" && pwd)/web-extension" ASAN_OPTIONS=detect_leaks=0:abort_on_error=1 \
     ctest --test-dir "$build" --output-on-failure -j"$(nproc)" -L web -E walkthrough --timeout 300
 fi
+# ThreadSanitizer: the core (no GTK: the unit and multiprocess tiers do not
+# need it, and GLib's own threads are not built with TSan).
+tsan="${VALENCE_TSAN_BUILD_DIR:-build-tsan}"
+CC=clang CXX=clang++ cmake -S . -B "$tsan" -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo \
+  -DVALENCE_SANITIZER=thread -DVALENCE_WITH_WEBKIT=OFF -DVALENCE_BUILD_BENCH=OFF \
+  -DVALENCE_WERROR="${VALENCE_WERROR:-OFF}" >/dev/null
+cmake --build "$tsan" -j"$(nproc)"
+TSAN_OPTIONS="halt_on_error=1:second_deadlock_stack=1" \
+  ctest --test-dir "$tsan" --output-on-failure -j"$(nproc)" -L 'unit|multiprocess' --timeout 600
 if [ "$seconds" != 0 ]; then
   fuzz/run_fuzz.sh "$build" "$seconds"
   mkdir -p "$build/fuzz/frame_corpus"
