@@ -60,7 +60,7 @@ void on_initialize_web_extensions(WebKitWebContext* context, gpointer data) {
   // A token per web process: the extension proves with it that it runs in a
   // process this App's WebKit context started.
   std::string token = random_hex_id();
-  impl->main->add_page_token(token);
+  ipc::MainProcessImpl::from(*impl->main).pages().add_token(token);
   webkit_web_context_set_web_extensions_directory(context, extension_dir().c_str());
   GVariantBuilder builder;
   g_variant_builder_init(&builder, G_VARIANT_TYPE_VARDICT);

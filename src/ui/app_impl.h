@@ -9,6 +9,7 @@
 #include <string>
 #include <vector>
 
+#include "ipc/main/main_process_impl.h"
 #include "ipc/main/page_server.h"
 #include "valence/base/unique_fd.h"
 #include "valence/ui/app.h"

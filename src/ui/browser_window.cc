@@ -49,7 +49,7 @@ void BrowserWindow::Impl::on_destroy(GtkWidget*, gpointer data) {
   impl->accel = nullptr;
   BrowserWindow* owner = impl->owner;
   auto self = owner->shared_from_this();  // the App drops its reference below
-  owner->contents_->set_page(nullptr);
+  impl->contents->set_page(nullptr);
   // The page goes with its view; its connection closes on its own.
   auto callbacks = std::move(impl->on_closed);
   for (auto& cb : callbacks) cb();
@@ -65,7 +65,7 @@ gboolean BrowserWindow::Impl::on_user_message(WebKitWebView*, WebKitUserMessage*
   std::string nonce = g_variant_get_string(params, nullptr);
   // WebKit delivered this on this view's own channel: the page that sent it
   // is this window's page, whatever its connection claims.
-  impl->app->main_process().bind_page(nonce, impl->owner->contents_);
+  ipc::MainProcessImpl::from(impl->app->main_process()).pages().confirm(nonce, impl->contents);
   return TRUE;
 }
 
@@ -241,9 +241,9 @@ void BrowserWindow::Impl::on_load_changed(WebKitWebView*, WebKitLoadEvent event,
   auto failure = std::move(impl->load_failure);
   impl->load_failure.reset();
   if (failure)
-    impl->owner->contents_->emit_did_fail_load(*failure);
+    impl->contents->emit_did_fail_load(*failure);
   else
-    impl->owner->contents_->emit_did_finish_load();
+    impl->contents->emit_did_finish_load();
   impl->load_ended();
 }
 
@@ -303,7 +303,7 @@ void BrowserWindow::Impl::on_process_terminated(WebKitWebView*,
       break;
   }
   auto self = impl->owner->shared_from_this();
-  impl->owner->contents_->emit_render_process_gone(details);
+  impl->contents->emit_render_process_gone(details);
 }
 
 BrowserWindow::BrowserWindow(int id) : id_(id), impl_(std::make_unique<Impl>()) {}
@@ -314,7 +314,7 @@ BrowserWindow::~BrowserWindow() {
     if (impl_->view) g_signal_handlers_disconnect_by_data(impl_->view, impl_.get());
     gtk_widget_destroy(impl_->window);
   }
-  if (contents_) contents_->set_page(nullptr);
+  if (impl_->contents) impl_->contents->set_page(nullptr);
 }
 
 Result<std::shared_ptr<BrowserWindow>> BrowserWindow::create(App& app,
@@ -336,8 +336,9 @@ Result<std::shared_ptr<BrowserWindow>> BrowserWindow::create(App& app,
   impl.owner = win.get();
   impl.app = &app;
   impl.show_on_create = options.show;
-  win->contents_ = app.main_process().create_page_contents();
-  win->contents_->set_page(&impl);
+  impl.contents = ipc::MainProcessImpl::from(app.main_process()).create_page_contents();
+  impl.contents->set_page(&impl);
+  win->contents_ = impl.contents;
 
   WebKitUserContentManager* content = webkit_user_content_manager_new();
   if (options.web_preferences.node_integration) {
@@ -429,7 +430,7 @@ Result<void> BrowserWindow::load_url(const std::string& url) {
     impl_->app->loop().post([weak, url] {
       auto self = weak.lock();
       if (!self || self->is_destroyed()) return;
-      self->contents_->emit_did_fail_load(fail_details(kUnsafePort, url.c_str()));
+      self->impl_->contents->emit_did_fail_load(fail_details(kUnsafePort, url.c_str()));
       self->impl_->load_ended();
     });
     return {};

@@ -1,5 +1,6 @@
-// BrowserWindow::Impl: a window's GTK widgets, its page's WebContents::Page,
-// and its event callbacks (ui layer internals).
+// BrowserWindow::Impl: a window's GTK widgets, what its page's WebContents
+// asks of a window (WebContentsImpl::Page), and its event callbacks (ui layer
+// internals).
 // Thread safety: loop-affine (the GTK main thread).
 #pragma once
 
@@ -10,14 +11,18 @@
 #include <string>
 #include <vector>
 
+#include "ipc/main/web_contents_impl.h"
 #include "valence/ui/app.h"
 #include "valence/ui/browser_window.h"
 #include "valence/ui/menu.h"
 
 namespace valence {
 
-struct BrowserWindow::Impl final : WebContents::Page {
+struct BrowserWindow::Impl final : ipc::WebContentsImpl::Page {
   BrowserWindow* owner = nullptr;
+  // The page's WebContents (BrowserWindow::web_contents(), the same object),
+  // with what the window raises on it.
+  std::shared_ptr<ipc::WebContentsImpl> contents;
   App* app = nullptr;
   GtkWidget* window = nullptr;
   GtkWidget* box = nullptr;  // the menu bar (if any) above the view

@@ -19,6 +19,7 @@
 #include "harness.h"
 #include "ipc/common/message.h"
 #include "ipc/common/protocol.h"
+#include "ipc/main/main_process_impl.h"
 #include "ipc/main/page_server.h"
 #include "transport/frame.h"
 #include "transport/socket_posix.h"
@@ -110,7 +111,7 @@ class PageServerTest : public IpcTest {
     auto server = ipc::PageServer::start(*main_process, options);
     ASSERT_TRUE(server) << server.error().message;
     server_ = std::move(server).value();
-    main_process->add_page_token(kToken);
+    pages().add_token(kToken);
   }
   void TearDown() override {
     server_.reset();
@@ -118,6 +119,7 @@ class PageServerTest : public IpcTest {
     std::filesystem::remove_all(base_, ec);
   }
   const std::string& path() const { return server_->socket_path(); }
+  ipc::PageBinder& pages() { return ipc::MainProcessImpl::from(*main_process).pages(); }
   // Connects from main's own thread: without blocking it (a full backlog
   // waits for main's loop to accept).
   UniqueFd connect() {
@@ -234,14 +236,14 @@ TEST_F(PageServerTest, AnUnauthenticatedPeerCannotMakeMainBuffer) {
   EXPECT_LT(rss_kib() - before, 32 * 1024);
   EXPECT_EQ(reports_containing("bytes exceeds the limit of 1024"), 1u)
       << "reported once, not per connection";
-  EXPECT_EQ(main_process->pending_page_connections(), 0u);
+  EXPECT_EQ(pages().pending(), 0u);
 }
 
 TEST_F(PageServerTest, AConnectionThatNeverSaysHelloIsClosedAtItsDeadline) {
   UniqueFd fd = connect();
-  ASSERT_TRUE(run_until([&] { return main_process->pending_page_connections() == 1; }));
+  ASSERT_TRUE(run_until([&] { return pages().pending() == 1; }));
   // Nothing sent: main closes it once the deadline passed.
-  ASSERT_TRUE(run_until([&] { return main_process->pending_page_connections() == 0; },
+  ASSERT_TRUE(run_until([&] { return pages().pending() == 0; },
                         std::chrono::milliseconds(ipc::kHelloDeadlineMs * 4)));
   EXPECT_TRUE(closed_by_peer(fd.get(), 5s));
   ASSERT_EQ(reports.size(), 1u);
@@ -274,13 +276,13 @@ TEST_F(PageServerTest, ConnectionsThatHaveNotSaidHelloAreFewAtATime) {
   // it) and for some loop turns after it has.
   std::size_t most = 0;
   auto attacker_connected = [&] {
-    most = std::max(most, main_process->pending_page_connections());
+    most = std::max(most, pages().pending());
     return transport::wait_fd(connected[0], false, 0).value_or(false);
   };
   ASSERT_TRUE(run_until(attacker_connected, 60s));
   for (int i = 0; i < 10; ++i) {
     pump(20ms);
-    most = std::max(most, main_process->pending_page_connections());
+    most = std::max(most, pages().pending());
   }
   EXPECT_GT(most, 0u);
   EXPECT_LE(most, 64u);
@@ -289,9 +291,9 @@ TEST_F(PageServerTest, ConnectionsThatHaveNotSaidHelloAreFewAtATime) {
   wait_exit(pid);
   for (int fd : {go[0], go[1], connected[0], connected[1]}) ::close(fd);
   // Once they are gone, a newcomer gets in.
-  ASSERT_TRUE(run_until([&] { return main_process->pending_page_connections() == 0; }, 60s));
+  ASSERT_TRUE(run_until([&] { return pages().pending() == 0; }, 60s));
   UniqueFd fd = connect();
-  ASSERT_TRUE(run_until([&] { return main_process->pending_page_connections() == 1; }, 20s));
+  ASSERT_TRUE(run_until([&] { return pages().pending() == 1; }, 20s));
 }
 
 TEST_F(PageServerTest, RunningOutOfDescriptorsNeitherSpinsNorFloodsTheLog) {
@@ -338,9 +340,9 @@ TEST_F(PageServerTest, RunningOutOfDescriptorsNeitherSpinsNorFloodsTheLog) {
   EXPECT_EQ(reports_containing("Too many open files"), 1u)
       << (reports.empty() ? std::string("no report") : reports[0]);
   // With descriptors again, connections get in.
-  ASSERT_TRUE(run_until([&] { return main_process->pending_page_connections() == 0; }, 60s));
+  ASSERT_TRUE(run_until([&] { return pages().pending() == 0; }, 60s));
   UniqueFd fd = connect();
-  ASSERT_TRUE(run_until([&] { return main_process->pending_page_connections() == 1; }, 20s));
+  ASSERT_TRUE(run_until([&] { return pages().pending() == 1; }, 20s));
 }
 
 TEST_F(PageServerTest, RefusalsAreReportedOncePerIntervalWithACount) {
@@ -389,9 +391,7 @@ TEST_F(PageServerTest, ATokenBelongsToTheFirstProcessThatSaysHelloWithItAndDiesW
   int hold[2];
   ASSERT_EQ(::pipe(hold), 0);
   pid_t first = hello_then_wait(hold[0]);
-  ASSERT_TRUE(run_until([&] {
-    return main_process->page_connections() == 1 && main_process->pending_page_connections() == 0;
-  }));
+  ASSERT_TRUE(run_until([&] { return pages().connections() == 1 && pages().pending() == 0; }));
   // Another process with the same token is refused.
   pid_t second = hello_then_wait(-1);
   EXPECT_EQ(exit_code(second), 3) << "a second process used the token";
@@ -467,7 +467,7 @@ TEST_F(PageServerTest, AWebProcessHasAtMost32ConnectionsWaitingForTheirPages) {
     std::string nonce = std::string(31, 'c') + static_cast<char>('a' + i % 26);
     EXPECT_TRUE(write_all(fds.back().get(), page_hello(kToken, nonce)));
   }
-  ASSERT_TRUE(run_until([&] { return main_process->pending_page_connections() == 0; }));
+  ASSERT_TRUE(run_until([&] { return pages().pending() == 0; }));
   pump(100ms);
   std::size_t closed = 0;
   for (auto& fd : fds)

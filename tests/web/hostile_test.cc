@@ -106,7 +106,7 @@ TEST_F(HostileTest, GarbageAndLiesCostOnlyThatConnection) {
 TEST_F(HostileTest, AnUnconfirmedPageReachesNoListenerAndIsNotRead) {
   auto win = open(kPreload, kPage);
   ipc().set_error_reporter([](const std::string&) {});
-  app().main_process().add_page_token("hostile-token");
+  ipc::MainProcessImpl::from(app().main_process()).pages().add_token("hostile-token");
   bool reached = false;
   ipc().on("steal", [&](IpcMainEvent&) { reached = true; });
   UniqueFd fd = connect_to_main();
@@ -182,7 +182,7 @@ TEST_F(HostileTest, BeforeItsHelloAPeerCanMakeMainHoldNothing) {
   EXPECT_LE(count_open_fds(), fds_before + 4 + static_cast<int>(silent.size()) + 64 + 8)
       << "main accepted every silent connection";
   for (auto& fd : streams) EXPECT_TRUE(closed_by_main(fd.get()));
-  EXPECT_LE(app().main_process().pending_page_connections(), 64u);
+  EXPECT_LE(ipc::MainProcessImpl::from(app().main_process()).pages().pending(), 64u);
 }
 
 TEST_F(HostileTest, AnotherUserCannotConnect) {

@@ -42,22 +42,21 @@ struct DidFailLoadDetails {
   bool is_main_frame = true;
 };
 
-namespace ipc {
-class ChildHost;
-}
-
+// What the app sees of a renderer. The IPC core and the ui layer drive it
+// through ipc::WebContentsImpl (src/ipc/main/web_contents_impl.h), the one
+// implementation, so this header carries only Electron's API.
 class WebContents : public std::enable_shared_from_this<WebContents> {
  public:
-  ~WebContents();
+  virtual ~WebContents() = default;
   WebContents(const WebContents&) = delete;
   WebContents& operator=(const WebContents&) = delete;
 
-  int id() const noexcept { return id_; }
+  virtual int id() const noexcept = 0;
   // The renderer's OS process id.
-  int process_id() const noexcept { return pid_; }
+  virtual int process_id() const noexcept = 0;
   // False once the renderer's process is gone or was disconnected.
-  bool is_connected() const noexcept;
-  bool is_crashed() const noexcept { return gone_; }
+  virtual bool is_connected() const noexcept = 0;
+  virtual bool is_crashed() const noexcept = 0;
 
   // webContents.send(channel, ...args). False when the renderer is gone, or
   // an argument cannot be cloned (reported to the error reporter with its path).
@@ -65,75 +64,44 @@ class WebContents : public std::enable_shared_from_this<WebContents> {
   bool send(std::string_view channel, A&&... args) {
     return send_values(channel, detail::pack_args(std::forward<A>(args)...));
   }
-  bool send_values(std::string_view channel, std::vector<Value> args);
+  virtual bool send_values(std::string_view channel, std::vector<Value> args) = 0;
 
   // webContents.postMessage(channel, message, [ports]): the ports leave this
   // process; the renderer's listeners get them in event.ports. Errors:
   // kCloneError (DataCloneError: see MessagePort), kDisconnected.
-  Result<void> post_message(std::string_view channel, Value message,
-                            std::vector<std::shared_ptr<MessagePort>> transfer = {});
+  virtual Result<void> post_message(std::string_view channel, Value message,
+                                    std::vector<std::shared_ptr<MessagePort>> transfer = {}) = 0;
 
   // Ends the renderer's process (SIGKILL; a page's web process is
   // terminated through WebKit).
-  void kill();
+  virtual void kill() = 0;
 
   // Web pages only: runs `code` in the page's main world and resolves with
   // its completion value (a Promise is awaited), as Electron's
   // webContents.executeJavaScript. Errors: the script threw (the message is
   // the exception's), the value cannot be cloned, or this is not a page.
-  Future<Value> execute_javascript(std::string code);
-  bool is_page() const noexcept { return page_ != nullptr; }
+  virtual Future<Value> execute_javascript(std::string code) = 0;
+  virtual bool is_page() const noexcept = 0;
   // Web pages only: WebKit's inspector (Electron's developer tools).
-  void open_dev_tools();
-  void close_dev_tools();
-  void toggle_dev_tools();
+  virtual void open_dev_tools() = 0;
+  virtual void close_dev_tools() = 0;
+  virtual void toggle_dev_tools() = 0;
 
   // Events. The renderer connected and is ready for messages.
-  void on_did_finish_load(UniqueFunction<void()> callback);
+  virtual void on_did_finish_load(UniqueFunction<void()> callback) = 0;
   // Web pages only: a load failed or was cancelled (by a newer one, say);
   // did-finish-load does not follow. WebKit reports failures of the top
   // frame only: is_main_frame is true.
-  void on_did_fail_load(UniqueFunction<void(const DidFailLoadDetails&)> callback);
+  virtual void on_did_fail_load(UniqueFunction<void(const DidFailLoadDetails&)> callback) = 0;
   // The process ended; after this, sends fail.
-  void on_render_process_gone(UniqueFunction<void(const RenderProcessGoneDetails&)> callback);
+  virtual void on_render_process_gone(
+      UniqueFunction<void(const RenderProcessGoneDetails&)> callback) = 0;
   // The renderer broke the protocol and was disconnected (and killed).
   // The reason names what was wrong.
-  void on_bad_message(UniqueFunction<void(const std::string& reason)> callback);
+  virtual void on_bad_message(UniqueFunction<void(const std::string& reason)> callback) = 0;
 
-  // Internal: used by the IPC core and the ui layer.
-  explicit WebContents(int id);
-  ipc::ChildHost* host() const noexcept { return host_; }
-  // What a window system provides for a page's WebContents.
-  class Page {
-   public:
-    virtual void terminate() = 0;
-    virtual Future<Value> execute_javascript(std::string code) = 0;
-    virtual void toggle_dev_tools() = 0;
-    virtual bool dev_tools_open() const = 0;
-
-   protected:
-    ~Page() = default;
-  };
-  void set_page(Page* page) noexcept { page_ = page; }
-  void emit_did_finish_load();
-  void emit_did_fail_load(const DidFailLoadDetails& details);
-  void emit_render_process_gone(const RenderProcessGoneDetails& details);
-
- private:
-  friend class ipc::ChildHost;
-  friend class MainProcess;
-  int id_;
-  int pid_ = 0;
-  bool gone_ = false;
-  ipc::ChildHost* host_ = nullptr;  // owned by the MainProcess; null once gone
-  Page* page_ = nullptr;            // set by the page's window while it lives
-  // A page's sends before its connection is confirmed (milliseconds after
-  // the window opens); sent on binding.
-  std::vector<std::pair<std::string, std::vector<Value>>> queued_sends_;
-  std::vector<UniqueFunction<void()>> on_did_finish_load_;
-  std::vector<UniqueFunction<void(const DidFailLoadDetails&)>> on_did_fail_load_;
-  std::vector<UniqueFunction<void(const RenderProcessGoneDetails&)>> on_gone_;
-  std::vector<UniqueFunction<void(const std::string&)>> on_bad_message_;
+ protected:
+  WebContents() = default;
 };
 
 }  // namespace valence

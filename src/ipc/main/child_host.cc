@@ -1,5 +1,6 @@
 #include "ipc/main/child_host.h"
 
+#include "ipc/main/main_process_impl.h"
 #include "ports/transfer.h"
 
 #include <signal.h>
@@ -83,8 +84,9 @@ void SyncReplySlot::reply(ReplyStatus status, Value body) {
 
 // ---- ChildHost --------------------------------------------------------------
 
-ChildHost::ChildHost(MainProcess& main, std::shared_ptr<WebContents> contents, UniqueFd socket,
-                     std::string token, SpawnedChild child, transport::ChannelOptions options)
+ChildHost::ChildHost(MainProcessImpl& main, std::shared_ptr<WebContentsImpl> contents,
+                     UniqueFd socket, std::string token, SpawnedChild child,
+                     transport::ChannelOptions options)
     : main_(main),
       contents_(std::move(contents)),
       token_(std::move(token)),
@@ -92,12 +94,12 @@ ChildHost::ChildHost(MainProcess& main, std::shared_ptr<WebContents> contents, U
       pid_(child_->pid),
       max_payload_(options.limits.max_payload),
       channel_(main.loop(), std::move(socket), *this, options) {
-  contents_->pid_ = pid_;
-  contents_->host_ = this;
+  contents_->attach(*this, pid_);
   channel_.set_read_limit(kMaxHelloPayload);
 }
 
-ChildHost::ChildHost(MainProcess& main, UniqueFd socket, int pid, transport::ChannelOptions options)
+ChildHost::ChildHost(MainProcessImpl& main, UniqueFd socket, int pid,
+                     transport::ChannelOptions options)
     : main_(main),
       pid_(pid),
       max_payload_(options.limits.max_payload),
@@ -107,7 +109,7 @@ ChildHost::ChildHost(MainProcess& main, UniqueFd socket, int pid, transport::Cha
 
 ChildHost::~ChildHost() {
   *self_ = nullptr;
-  if (contents_ && contents_->host_ == this) contents_->host_ = nullptr;
+  if (contents_) contents_->detach(*this);
   if (child_ && !exited_) {
     ::kill(child_->pid, SIGKILL);
     int status;
@@ -135,19 +137,15 @@ std::string ChildHost::describe() const {
          std::to_string(pid_) + ")";
 }
 
-void ChildHost::bind(std::shared_ptr<WebContents> contents) {
+void ChildHost::bind(std::shared_ptr<WebContentsImpl> contents) {
   deadline_.reset();
   contents_ = std::move(contents);
-  contents_->pid_ = pid_;
-  contents_->host_ = this;
-  contents_->gone_ = false;
+  contents_->attach(*this, pid_);
   Message welcome;
   welcome.kind = MessageKind::kWelcome;
   welcome.body = Value::object({{"id", contents_->id()}, {"pid", pid_}});
   (void)send_message(welcome);
-  auto queued = std::move(contents_->queued_sends_);
-  contents_->queued_sends_.clear();
-  for (auto& [channel, args] : queued) contents_->send_values(channel, std::move(args));
+  contents_->send_queued();
   // What the page sent meanwhile waited in its socket.
   channel_.resume_reading();
 }
@@ -191,11 +189,11 @@ Result<void> ChildHost::post_message(std::string_view channel, Value message,
 void ChildHost::kill() {
   if (child_) {
     if (!exited_) ::kill(child_->pid, SIGKILL);
-  } else if (contents_ && contents_->page_) {
-    contents_->page_->terminate();
+  } else if (contents_ && contents_->page()) {
+    contents_->page()->terminate();
   } else {
     channel_.close();
-    main_.remove_host(this);
+    main_.remove_host(*this);
   }
 }
 
@@ -203,8 +201,8 @@ void ChildHost::disconnect(const std::string& reason) {
   if (trace_enabled())
     std::fprintf(stderr, "[ipc] %s closed: %s\n", describe().c_str(), reason.c_str());
   channel_.close();
-  if (contents_ && contents_->host_ == this) contents_->host_ = nullptr;
-  if (!child_) main_.remove_host(this);
+  if (contents_) contents_->detach(*this);
+  if (!child_) main_.remove_host(*this);
 }
 
 void ChildHost::bad_message(const std::string& reason) {
@@ -213,12 +211,12 @@ void ChildHost::bad_message(const std::string& reason) {
   channel_.close();
   auto contents = contents_;  // the callbacks may drop other references
   kill();
-  if (!child_) main_.remove_host(this);
+  if (!child_) main_.remove_host(*this);
   if (!contents) {
-    main_.report_page_refusal(reason, text);
+    main_.pages().report_refusal(reason, text);
     return;
   }
-  for (auto& cb : contents->on_bad_message_) cb(text);
+  contents->emit_bad_message(text);
 }
 
 void ChildHost::on_channel_error(transport::ChannelError error, const std::string& detail) {
@@ -226,7 +224,7 @@ void ChildHost::on_channel_error(transport::ChannelError error, const std::strin
     // A native child's exit event follows. A page's connection ends with its
     // page (the window closed) or its process; the ui layer reports the
     // latter from WebKit's web-process-terminated.
-    if (!child_) main_.remove_host(this);
+    if (!child_) main_.remove_host(*this);
     return;
   }
   bad_message(std::string(transport::channel_error_name(error)) + ": " + detail);
@@ -270,8 +268,7 @@ void ChildHost::on_frame(transport::Frame frame) {
     welcome.kind = MessageKind::kWelcome;
     welcome.body = Value::object({{"id", contents_->id()}, {"pid", pid_}});
     (void)send_message(welcome);
-    auto contents = contents_;
-    for (auto& cb : contents->on_did_finish_load_) cb();
+    contents_->emit_did_finish_load();
     return;
   }
   if (!contents_) {
@@ -285,19 +282,16 @@ void ChildHost::on_frame(transport::Frame frame) {
 
 void ChildHost::on_page_hello(Message m) {
   const Value* nonce = m.body.is_object() ? m.body.get_object().find("nonce") : nullptr;
-  if (!nonce || !nonce->is_string() || nonce->get_string().size() != 32) {
-    bad_message("Hello without a page nonce");
-    return;
-  }
-  if (auto claimed = main_.claim_page_token(m.channel, pid_); !claimed) {
-    bad_message(claimed.error().message);
+  std::string nonce_text = nonce && nonce->is_string() ? nonce->get_string() : std::string();
+  if (auto admitted = main_.pages().admit(m.channel, nonce_text, pid_); !admitted) {
+    bad_message(admitted.error().message);
     return;
   }
   hello_done_ = true;
   token_ = m.channel;
-  nonce_ = nonce->get_string();
+  nonce_ = std::move(nonce_text);
   channel_.set_read_limit(max_payload_);
-  // Not read until WebKit vouches for the page (MainProcess::bind_page): its
+  // Not read until WebKit vouches for the page (PageBinder::confirm): its
   // messages wait in its own socket and process, not in main.
   channel_.pause_reading();
   deadline_ = main_.loop().add_timer(std::chrono::milliseconds(kBindDeadlineMs), [this] {
@@ -306,8 +300,8 @@ void ChildHost::on_page_hello(Message m) {
                   std::to_string(kBindDeadlineMs) + " ms");
   });
   std::weak_ptr<ChildHost*> alive = self_;
-  if (auto admitted = main_.page_hello(this); !admitted && !alive.expired())
-    bad_message(admitted.error().message);
+  if (auto waiting = main_.pages().wait_for_page(*this); !waiting && !alive.expired())
+    bad_message(waiting.error().message);
 }
 
 void ChildHost::dispatch(Message m) {
@@ -435,9 +429,8 @@ void ChildHost::on_process_exit() {
             : "crashed";
   }
   auto contents = contents_;
-  contents->gone_ = true;
-  for (auto& cb : contents->on_gone_) cb(details);
-  main_.remove_host(this);
+  contents->emit_render_process_gone(details);
+  main_.remove_host(*this);
 }
 
 }  // namespace valence::ipc

@@ -7,7 +7,7 @@
 //  - a web page's connection, accepted on main's socket (ui layer): it proves
 //    its process with a per-process token (kHello), then waits unbound until
 //    WebKit itself, on the view's own channel, vouches for the page's nonce
-//    (MainProcess::bind_page). Messages that arrive before that wait, in order.
+//    (PageBinder decides). Messages that arrive before that wait, in order.
 // Thread safety: loop-affine.
 #pragma once
 
@@ -19,12 +19,14 @@
 
 #include "ipc/common/message.h"
 #include "ipc/main/spawn.h"
+#include "ipc/main/web_contents_impl.h"
 #include "transport/channel.h"
-#include "valence/main/main_process.h"
+#include "valence/main/ipc_main.h"
 
 namespace valence::ipc {
 
 class ChildHost;
+class MainProcessImpl;
 
 // A pending sendSync: answered once, by set() / fail(), or by the destructor.
 class SyncReplySlot {
@@ -48,10 +50,10 @@ class SyncReplySlot {
 class ChildHost final : public transport::Channel::Delegate {
  public:
   // A native child.
-  ChildHost(MainProcess& main, std::shared_ptr<WebContents> contents, UniqueFd socket,
+  ChildHost(MainProcessImpl& main, std::shared_ptr<WebContentsImpl> contents, UniqueFd socket,
             std::string token, SpawnedChild child, transport::ChannelOptions options);
   // A web page's connection from process `pid` (SO_PEERCRED); unbound.
-  ChildHost(MainProcess& main, UniqueFd socket, int pid, transport::ChannelOptions options);
+  ChildHost(MainProcessImpl& main, UniqueFd socket, int pid, transport::ChannelOptions options);
   ~ChildHost();
 
   bool is_page() const noexcept { return !child_.has_value(); }
@@ -61,10 +63,11 @@ class ChildHost final : public transport::Channel::Delegate {
   const std::string& token() const noexcept { return token_; }
   bool said_hello() const noexcept { return hello_done_; }
   // Binds a page connection to its WebContents: Welcome, then what waited.
-  void bind(std::shared_ptr<WebContents> contents);
+  // (PageBinder alone calls it.)
+  void bind(std::shared_ptr<WebContentsImpl> contents);
   int pid() const noexcept { return pid_; }
-  MainProcess& main() noexcept { return main_; }
-  // True the first time: the host is then on its way out (MainProcess).
+  MainProcessImpl& main() noexcept { return main_; }
+  // True the first time: the host is then on its way out (MainProcessImpl).
   bool mark_removed() noexcept { return !std::exchange(removed_, true); }
   void start();
   // Encodes and queues a message. Errors: kDisconnected, kCloneError (the
@@ -80,7 +83,7 @@ class ChildHost final : public transport::Channel::Delegate {
   // Closes this connection without touching the process (a page whose newer
   // connection replaced this one).
   void disconnect(const std::string& reason);
-  const std::shared_ptr<WebContents>& contents() const noexcept { return contents_; }
+  const std::shared_ptr<WebContentsImpl>& contents() const noexcept { return contents_; }
 
   void on_frame(transport::Frame frame) override;
   void on_channel_error(transport::ChannelError error, const std::string& detail) override;
@@ -96,8 +99,8 @@ class ChildHost final : public transport::Channel::Delegate {
   void dispatch(Message m);
   std::string describe() const;
 
-  MainProcess& main_;
-  std::shared_ptr<WebContents> contents_;
+  MainProcessImpl& main_;
+  std::shared_ptr<WebContentsImpl> contents_;
   std::string token_;
   std::optional<SpawnedChild> child_;  // none for web pages
   int pid_ = 0;

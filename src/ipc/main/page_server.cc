@@ -10,6 +10,7 @@
 #include <cstdlib>
 #include <cstring>
 
+#include "ipc/main/main_process_impl.h"
 #include "transport/socket_posix.h"
 
 namespace valence::ipc {
@@ -82,11 +83,12 @@ std::size_t PageServer::remove_stale_directories(const std::string& base) {
   return removed;
 }
 
-PageServer::PageServer(MainProcess& main, Options options)
+PageServer::PageServer(MainProcessImpl& main, Options options)
     : main_(main), options_(std::move(options)) {}
 
 Result<std::unique_ptr<PageServer>> PageServer::start(MainProcess& main, Options options) {
-  std::unique_ptr<PageServer> server(new PageServer(main, std::move(options)));
+  std::unique_ptr<PageServer> server(
+      new PageServer(MainProcessImpl::from(main), std::move(options)));
   std::string base = server->options_.base_dir.empty() ? default_base() : server->options_.base_dir;
   remove_stale_directories(base);
   std::string templ =
@@ -159,7 +161,7 @@ void PageServer::shed(const std::string& why) {
 void PageServer::on_readable() {
   ++wakeups_;
   for (int i = 0; i < kAcceptsPerWake; ++i) {
-    if (main_.pending_page_connections() >= options_.max_pending) {
+    if (main_.pages().pending() >= options_.max_pending) {
       // The rest wait in the backlog until earlier ones said Hello or
       // missed their deadline.
       rest(kRestWhileFull);
@@ -185,7 +187,7 @@ void PageServer::on_readable() {
                                             : std::string()));
       continue;
     }
-    main_.adopt_page_connection(std::move(fd).value(), peer->pid);
+    main_.pages().adopt(std::move(fd).value(), peer->pid);
   }
 }
 

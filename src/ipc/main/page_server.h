@@ -7,7 +7,7 @@
 //  - at most `max_pending` connections that have not said Hello at a time:
 //    the listener rests while that many wait (further connections queue in
 //    the kernel's backlog), and each has a small first frame and a deadline
-//    (ChildHost, protocol.h);
+//    (ChildHost, protocol.h); PageBinder then decides which window it is;
 //  - out of descriptors, a reserve descriptor makes room to accept and close
 //    what waits, and the listener rests, instead of waking the loop again at
 //    once forever (level-triggered);
@@ -28,6 +28,8 @@
 #include "valence/main/main_process.h"
 
 namespace valence::ipc {
+
+class MainProcessImpl;
 
 class PageServer {
  public:
@@ -62,14 +64,14 @@ class PageServer {
   static std::size_t remove_stale_directories(const std::string& base);
 
  private:
-  PageServer(MainProcess& main, Options options);
+  PageServer(MainProcessImpl& main, Options options);
   void on_readable();
   void watch();
   void rest(std::chrono::milliseconds how_long);
   void shed(const std::string& why);
   void report(ReportLimiter& limiter, const std::string& text);
 
-  MainProcess& main_;
+  MainProcessImpl& main_;
   Options options_;
   std::string dir_;
   std::string socket_path_;
