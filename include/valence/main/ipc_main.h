@@ -37,10 +37,8 @@
 namespace valence {
 
 class WebContents;
-class IpcMain;
 namespace ipc {
 class SyncReplySlot;
-class ChildHost;
 }  // namespace ipc
 
 // The event of ipcMain.on listeners.
@@ -84,9 +82,9 @@ class IpcMainEvent {
   // MessagePorts sent with ipcRenderer.postMessage (empty otherwise).
   std::vector<std::shared_ptr<MessagePort>> ports;
 
- private:
-  friend class IpcMain;
-  friend class ipc::ChildHost;
+ protected:
+  // A sendSync's pending answer: set by the IPC core's event for sync
+  // messages (src/ipc/main/ipc_main_impl.h), null for every other message.
   std::shared_ptr<ipc::SyncReplySlot> sync_;
 };
 
@@ -163,20 +161,21 @@ class IpcMain {
   ListenerId add_raw_listener(std::string_view channel, Listener listener, bool once);
   Result<void> add_raw_handler(std::string_view channel, Handler handler, bool once);
 
-  // Called by the IPC core for each message. Runs the listeners; returns how
-  // many ran.
-  std::size_t dispatch_message(IpcMainEvent& event, std::string_view channel,
-                               const std::vector<Value>& args);
-  // Runs the channel's handler; the future rejects when there is none.
-  HandlerResult dispatch_invoke(IpcMainInvokeEvent& event, std::string_view channel,
-                                const std::vector<Value>& args);
-
   // Where conversion failures of one-way messages are reported (there is no
   // caller to reject). Default: stderr.
   void set_error_reporter(UniqueFunction<void(const std::string&)> reporter) {
     error_reporter_ = std::move(reporter);
   }
   void report_error(const std::string& message);
+
+ protected:
+  // What the IPC core does with each message (ipc::IpcMainImpl makes them
+  // its public API). Runs the listeners; returns how many ran.
+  std::size_t dispatch_message(IpcMainEvent& event, std::string_view channel,
+                               const std::vector<Value>& args);
+  // Runs the channel's handler; the future rejects when there is none.
+  HandlerResult dispatch_invoke(IpcMainInvokeEvent& event, std::string_view channel,
+                                const std::vector<Value>& args);
 
  private:
   template <class F>

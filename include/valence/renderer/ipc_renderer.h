@@ -21,8 +21,6 @@
 #pragma once
 
 #include <cstdint>
-#include <deque>
-#include <map>
 #include <memory>
 #include <string>
 #include <string_view>
@@ -141,17 +139,10 @@ class IpcRenderer {
   EventLoop& loop() noexcept { return loop_; }
 
   // Where conversion failures of listener arguments are reported. Default: stderr.
-  void set_error_reporter(UniqueFunction<void(const std::string&)> reporter) {
-    error_reporter_ = std::move(reporter);
-  }
-
-  // Internal: used by the connection.
-  std::size_t dispatch(std::string_view channel, const std::vector<Value>& args,
-                       std::vector<std::shared_ptr<MessagePort>> ports = {});
-  void report_error(const std::string& message);
+  void set_error_reporter(UniqueFunction<void(const std::string&)> reporter);
 
  private:
-  IpcRenderer(EventLoop& loop, IpcRendererOptions options);
+  explicit IpcRenderer(EventLoop& loop);
   template <class F>
   Listener wrap(F&& f) {
     return [this, fn = std::forward<F>(f)](IpcRendererEvent& event,
@@ -160,12 +151,13 @@ class IpcRenderer {
       if (!r) report_error(r.error().message);
     };
   }
+  void report_error(const std::string& message);
 
   EventLoop& loop_;
-  IpcRendererOptions options_;
+  // Everything else, listeners included, lives in the connection
+  // (src/ipc/renderer/renderer_connection.h), which runs them as messages
+  // arrive.
   std::unique_ptr<ipc::RendererConnection> connection_;
-  detail::ListenerRegistry<Listener> listeners_;
-  UniqueFunction<void(const std::string&)> error_reporter_;
 };
 
 }  // namespace valence

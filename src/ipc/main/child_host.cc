@@ -373,10 +373,9 @@ void ChildHost::handle_sync(Message m) {
   auto slot = std::make_shared<SyncReplySlot>(self_, m.request_id, m.channel);
   std::size_t ran;
   {
-    IpcMainEvent event;
+    SyncMessageEvent event(slot);
     event.process_id = pid_;
     event.sender = contents_;
-    event.sync_ = slot;
     ran = main_.ipc_main().dispatch_message(event, m.channel, *args);
   }
   if (slot->done() || slot->deferred) return;

@@ -18,10 +18,10 @@
 #include <utility>
 
 #include "ipc/common/message.h"
+#include "ipc/main/ipc_main_impl.h"
 #include "ipc/main/spawn.h"
 #include "ipc/main/web_contents_impl.h"
 #include "transport/channel.h"
-#include "valence/main/ipc_main.h"
 
 namespace valence::ipc {
 

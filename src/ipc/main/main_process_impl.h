@@ -10,6 +10,7 @@
 #include <memory>
 #include <vector>
 
+#include "ipc/main/ipc_main_impl.h"
 #include "ipc/main/page_binder.h"
 #include "valence/main/main_process.h"
 
@@ -29,7 +30,7 @@ class MainProcessImpl {
   static const MainProcessImpl& from(const MainProcess& main) noexcept { return *main.impl_; }
 
   EventLoop& loop() noexcept { return loop_; }
-  IpcMain& ipc_main() noexcept { return ipc_main_; }
+  IpcMainImpl& ipc_main() noexcept { return ipc_main_; }
 
   Result<std::shared_ptr<WebContents>> spawn_child(const ChildOptions& options);
   std::vector<std::shared_ptr<WebContents>> all_web_contents() const;
@@ -46,7 +47,7 @@ class MainProcessImpl {
 
  private:
   EventLoop& loop_;
-  IpcMain ipc_main_;
+  IpcMainImpl ipc_main_;
   std::map<int, std::weak_ptr<WebContentsImpl>> page_contents_;  // by id
   int next_id_ = 1;
   std::shared_ptr<int> alive_ = std::make_shared<int>(0);  // for posted tasks

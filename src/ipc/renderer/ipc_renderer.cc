@@ -2,7 +2,6 @@
 
 #include <fcntl.h>
 
-#include <cstdio>
 #include <cstdlib>
 #include <string>
 
@@ -10,9 +9,7 @@
 
 namespace valence {
 
-IpcRenderer::IpcRenderer(EventLoop& loop, IpcRendererOptions options)
-    : loop_(loop), options_(options) {}
-
+IpcRenderer::IpcRenderer(EventLoop& loop) : loop_(loop) {}
 IpcRenderer::~IpcRenderer() = default;
 
 Result<std::unique_ptr<IpcRenderer>> IpcRenderer::connect(EventLoop& loop,
@@ -42,7 +39,7 @@ Result<std::unique_ptr<IpcRenderer>> IpcRenderer::connect(EventLoop& loop,
 Result<std::unique_ptr<IpcRenderer>> IpcRenderer::connect_socket(EventLoop& loop, UniqueFd socket,
                                                                  std::string token,
                                                                  IpcRendererOptions options) {
-  std::unique_ptr<IpcRenderer> r(new IpcRenderer(loop, options));
+  std::unique_ptr<IpcRenderer> r(new IpcRenderer(loop));
   r->connection_ = std::make_unique<ipc::RendererConnection>(*r, loop, std::move(socket),
                                                              std::move(token), options);
   return r;
@@ -69,34 +66,26 @@ Result<void> IpcRenderer::post_message(std::string_view channel, Value message,
 }
 
 ListenerId IpcRenderer::add_raw_listener(std::string_view channel, Listener listener, bool once) {
-  return listeners_.add(channel, std::move(listener), once);
+  return connection_->listeners().add(channel, std::move(listener), once);
 }
 
 bool IpcRenderer::remove_listener(std::string_view channel, ListenerId id) {
-  return listeners_.remove(channel, id);
+  return connection_->listeners().remove(channel, id);
 }
 
 void IpcRenderer::remove_all_listeners(std::string_view channel) {
-  listeners_.remove_all(channel);
+  connection_->listeners().remove_all(channel);
 }
 void IpcRenderer::remove_all_listeners() {
-  listeners_.remove_all();
+  connection_->listeners().remove_all();
 }
 
-std::size_t IpcRenderer::dispatch(std::string_view channel, const std::vector<Value>& args,
-                                  std::vector<std::shared_ptr<MessagePort>> ports) {
-  IpcRendererEvent event;
-  event.sender = this;
-  event.ports = std::move(ports);
-  return listeners_.dispatch(channel, [&](Listener& listener) { listener(event, args); });
+void IpcRenderer::set_error_reporter(UniqueFunction<void(const std::string&)> reporter) {
+  connection_->set_error_reporter(std::move(reporter));
 }
 
 void IpcRenderer::report_error(const std::string& message) {
-  if (error_reporter_) {
-    error_reporter_(message);
-  } else {
-    std::fprintf(stderr, "valence: %s\n", message.c_str());
-  }
+  connection_->report_error(message);
 }
 
 void IpcRenderer::on_disconnect(UniqueFunction<void(const std::string&)> callback) {

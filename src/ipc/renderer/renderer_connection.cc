@@ -2,6 +2,8 @@
 
 #include <unistd.h>
 
+#include <cstdio>
+
 #include "ports/transfer.h"
 #include "valence/codec.h"
 
@@ -184,6 +186,23 @@ Result<Value> RendererConnection::send_sync(std::string_view channel, std::vecto
   return make_error(ErrorCode::kBadMessage, "bad reply status");
 }
 
+std::size_t RendererConnection::dispatch(std::string_view channel, const std::vector<Value>& args,
+                                         std::vector<std::shared_ptr<MessagePort>> ports) {
+  IpcRendererEvent event;
+  event.sender = &owner_;
+  event.ports = std::move(ports);
+  return listeners_.dispatch(channel,
+                             [&](IpcRenderer::Listener& listener) { listener(event, args); });
+}
+
+void RendererConnection::report_error(const std::string& message) {
+  if (error_reporter_) {
+    error_reporter_(message);
+  } else {
+    std::fprintf(stderr, "valence: %s\n", message.c_str());
+  }
+}
+
 void RendererConnection::on_message(RawMessage& raw) {
   switch (raw.kind) {
     case MessageKind::kInvokeReply: {
@@ -195,40 +214,37 @@ void RendererConnection::on_message(RawMessage& raw) {
     case MessageKind::kRendererMessage: {
       auto m = decode_body(std::move(raw));
       if (!m) {
-        owner_.report_error("a message from the main process could not be read: " +
-                            m.error().message);
+        report_error("a message from the main process could not be read: " + m.error().message);
         return;
       }
       auto args = take_args(m->body, m->body_has_refs);
       if (!args) {
-        owner_.report_error("message '" + m->channel +
-                            "' from the main process: " + args.error().message);
+        report_error("message '" + m->channel + "' from the main process: " + args.error().message);
         return;
       }
-      owner_.dispatch(m->channel, *args);
+      dispatch(m->channel, *args);
       return;
     }
     case MessageKind::kPostMessage: {
       auto m = decode_body(std::move(raw));
       if (!m) {
-        owner_.report_error("a message from the main process could not be read: " +
-                            m.error().message);
+        report_error("a message from the main process could not be read: " + m.error().message);
         return;
       }
       auto unpacked = ports::unpack(loop_, std::move(m->body), std::move(m->fds));
       if (!unpacked) {
-        owner_.report_error("postMessage '" + m->channel +
-                            "' from the main process: " + unpacked.error().message);
+        report_error("postMessage '" + m->channel +
+                     "' from the main process: " + unpacked.error().message);
         return;
       }
       std::vector<Value> args;
       args.push_back(std::move(unpacked->data));
-      owner_.dispatch(m->channel, args, std::move(unpacked->ports));
+      dispatch(m->channel, args, std::move(unpacked->ports));
       return;
     }
     default:
-      owner_.report_error(std::string("unexpected ") + message_kind_name(raw.kind) +
-                          " from the main process");
+      report_error(std::string("unexpected ") + message_kind_name(raw.kind) +
+                   " from the main process");
       return;
   }
 }

@@ -1,7 +1,7 @@
 // RendererConnection: a native child's connection to the main process, on
 // ipc::Endpoint (the state machine pages share): it encodes and decodes
 // bodies with the C++ codec, keeps the pending invokes' promises, and turns
-// messages from main into IpcRenderer's listener calls.
+// messages from main into calls of IpcRenderer's listeners, which it keeps.
 // Thread safety: loop-affine.
 #pragma once
 
@@ -26,6 +26,12 @@ class RendererConnection final : public Endpoint::Delegate {
   void add_disconnect_callback(UniqueFunction<void(const std::string&)> cb) {
     disconnect_callbacks_.push_back(std::move(cb));
   }
+  detail::ListenerRegistry<IpcRenderer::Listener>& listeners() noexcept { return listeners_; }
+  void set_error_reporter(UniqueFunction<void(const std::string&)> reporter) {
+    error_reporter_ = std::move(reporter);
+  }
+  // Through the app's reporter, else on stderr.
+  void report_error(const std::string& message);
 
   Result<void> send(MessageKind kind, std::string_view channel, std::vector<Value> args,
                     std::uint64_t request_id = 0);
@@ -41,12 +47,16 @@ class RendererConnection final : public Endpoint::Delegate {
   Result<void> send_message(const Message& m, std::vector<UniqueFd> fds = {});
   Result<Value> invoke_result(const std::string& channel, Message reply) const;
   void settle_invoke(std::uint64_t id, Result<RawMessage> reply);
+  std::size_t dispatch(std::string_view channel, const std::vector<Value>& args,
+                       std::vector<std::shared_ptr<MessagePort>> ports = {});
 
   IpcRenderer& owner_;
   EventLoop& loop_;
   IpcRendererOptions options_;
   std::map<std::uint64_t, std::pair<std::string, Promise<Value>>> pending_invokes_;
   std::vector<UniqueFunction<void(const std::string&)>> disconnect_callbacks_;
+  detail::ListenerRegistry<IpcRenderer::Listener> listeners_;
+  UniqueFunction<void(const std::string&)> error_reporter_;
   Endpoint endpoint_;  // last: destroyed first, while the rest is whole
   std::shared_ptr<RendererConnection*> self_ = std::make_shared<RendererConnection*>(this);
 };
