@@ -29,11 +29,6 @@ std::string nonce(char c) {
   return std::string(32, c);
 }
 
-std::vector<std::uint8_t> page_hello(const std::string& token, const std::string& n) {
-  return message_frame(static_cast<std::uint8_t>(ipc::MessageKind::kHello), 0, token,
-                       Value::object({{"nonce", n}}));
-}
-
 std::vector<std::uint8_t> page_message(const std::string& channel, Value arg) {
   return message_frame(static_cast<std::uint8_t>(ipc::MessageKind::kMessage), 0, channel,
                        Value::array({std::move(arg)}));
@@ -75,7 +70,7 @@ class PageBinderTest : public IpcTest {
   // admitted and waits for its page, or refused).
   void hello(int fd, const std::string& token, const std::string& n) {
     std::size_t before = pages().pending();
-    ASSERT_TRUE(send(fd, page_hello(token, n)));
+    ASSERT_TRUE(send(fd, page_hello_frame(token, n)));
     ASSERT_TRUE(run_until([&] { return pages().pending() < before; }));
   }
 

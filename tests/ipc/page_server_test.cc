@@ -27,11 +27,6 @@
 namespace valence::test {
 namespace {
 
-std::vector<std::uint8_t> page_hello(const std::string& token, const std::string& nonce) {
-  return message_frame(static_cast<std::uint8_t>(ipc::MessageKind::kHello), 0, token,
-                       Value::object({{"nonce", nonce}}));
-}
-
 // A forked attacker: runs `body` in a child process and returns its pid.
 template <class F>
 pid_t attacker(F body) {
@@ -352,7 +347,7 @@ TEST_F(PageServerTest, RefusalsAreReportedOncePerIntervalWithACount) {
       auto fd = transport::connect_unix(path());
       if (!fd) continue;
       write_or_exit(fd->get(),
-                    page_hello("not-a-token-not-a-token-not-a-to", std::string(32, 'n')));
+                    page_hello_frame("not-a-token-not-a-token-not-a-to", std::string(32, 'n')));
       closed_by_peer(fd->get(), 5s);
     }
     return 0;
@@ -379,7 +374,7 @@ TEST_F(PageServerTest, ATokenBelongsToTheFirstProcessThatSaysHelloWithItAndDiesW
     return attacker([&, hold_fd] {
       auto fd = transport::connect_unix(path());
       if (!fd) return 2;
-      write_or_exit(fd->get(), page_hello(kToken, std::string(32, 'a')));
+      write_or_exit(fd->get(), page_hello_frame(kToken, std::string(32, 'a')));
       if (hold_fd >= 0) {
         char c;
         (void)!::read(hold_fd, &c, 1);  // keeps its connection (and the token) until told
@@ -425,7 +420,7 @@ TEST_F(PageServerTest, AnUnboundPageIsNotReadAndCannotFloodMain) {
   pid_t pid = attacker([&] {
     auto fd = transport::connect_unix(path());
     if (!fd) return 2;
-    write_or_exit(fd->get(), page_hello(kToken, std::string(32, 'b')));
+    write_or_exit(fd->get(), page_hello_frame(kToken, std::string(32, 'b')));
     auto one = message_frame(static_cast<std::uint8_t>(ipc::MessageKind::kMessage), 0, "steal",
                              Value::array({Value(std::string(60000, 's'))}));
     std::vector<std::uint8_t> many;
@@ -465,7 +460,7 @@ TEST_F(PageServerTest, AWebProcessHasAtMost32ConnectionsWaitingForTheirPages) {
   for (std::size_t i = 0; i < ipc::kMaxUnboundPerToken + 8; ++i) {
     fds.push_back(connect());
     std::string nonce = std::string(31, 'c') + static_cast<char>('a' + i % 26);
-    EXPECT_TRUE(write_all(fds.back().get(), page_hello(kToken, nonce)));
+    EXPECT_TRUE(write_all(fds.back().get(), page_hello_frame(kToken, nonce)));
   }
   ASSERT_TRUE(run_until([&] { return pages().pending() == 0; }));
   pump(100ms);

@@ -48,6 +48,11 @@ std::vector<std::uint8_t> hello_frame(const std::string& token) {
                        Value::object({{"pid", static_cast<int>(::getpid())}}));
 }
 
+std::vector<std::uint8_t> page_hello_frame(const std::string& token, const std::string& nonce) {
+  return message_frame(static_cast<std::uint8_t>(ipc::MessageKind::kHello), 0, token,
+                       Value::object({{"nonce", nonce}}));
+}
+
 bool write_all(int fd, std::span<const std::uint8_t> bytes, EventLoop* loop,
                std::chrono::milliseconds timeout) {
   auto deadline = Clock::now() + timeout;

@@ -33,6 +33,8 @@ std::vector<std::uint8_t> message_frame(std::uint8_t kind, std::uint64_t request
 
 // A native child's Hello with `token` (and this process's pid).
 std::vector<std::uint8_t> hello_frame(const std::string& token);
+// A web page's Hello with its web process's `token` and its `nonce`.
+std::vector<std::uint8_t> page_hello_frame(const std::string& token, const std::string& nonce);
 
 // Writes every byte to `fd` without ever blocking in send() (a socket may
 // be in blocking mode; a pipe or FIFO is written with write()), polling
