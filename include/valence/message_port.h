@@ -21,9 +21,7 @@
 // shared_ptr; the last owner's release closes a port that was not transferred.
 #pragma once
 
-#include <cstdint>
 #include <memory>
-#include <span>
 #include <string>
 #include <utility>
 #include <vector>
@@ -39,7 +37,8 @@ namespace valence {
 class MessagePort;
 namespace ports {
 class PortChannel;
-}
+class PortTransfer;
+}  // namespace ports
 
 struct MessageEvent {
   Value data;
@@ -70,34 +69,20 @@ class MessagePort : public std::enable_shared_from_this<MessagePort> {
   bool is_transferred() const noexcept { return transferred_; }
   bool is_started() const noexcept { return started_; }
 
-  // Internal: the partner when both ends were created in this process.
-  void set_partner(const std::shared_ptr<MessagePort>& partner) { partner_ = partner; }
-  // Internal (ports/transfer.cc): the transfer rules for sending `transfer`
-  // from `source` (null when sent over an IPC connection, not a port).
-  static Result<void> check_transfer(const MessagePort* source,
-                                     const std::vector<std::shared_ptr<MessagePort>>& transfer);
-  // Internal: makes a port ready to leave (its queued messages written).
-  static Result<void> prepare_transfer(MessagePort& port);
-  struct TransferState {
-    UniqueFd socket;
-    std::vector<std::uint8_t> prefix;  // read from the socket, not yet delivered
-    std::vector<std::uint8_t> unsent;  // queued for the socket, not yet written
-    std::string entangle_id;           // shared with its partner (see check_transfer)
-  };
-  // Internal: the port's socket and unread bytes; the port becomes transferred.
-  static TransferState take_for_transfer(MessagePort& port);
-  // Internal: what the previous owner had read from this port's socket but
-  // not delivered, and had queued for it but not written.
-  static void adopt_transfer_state(MessagePort& port, std::span<const std::uint8_t> prefix,
-                                   std::span<const std::uint8_t> unsent, std::string entangle_id);
+  // The loop the port's events run on.
   EventLoop& loop() noexcept { return loop_; }
 
  private:
+  // The port's connection and its transfer (src/ports/) are the port's own
+  // implementation, kept out of this header.
   friend class ports::PortChannel;
+  friend class ports::PortTransfer;
   friend struct MessageChannelMain;
   MessagePort(EventLoop& loop, UniqueFd socket);
   void deliver(MessageEvent event);
-  void peer_closed(const std::string& reason);
+  // The other end closed (no `problem`), or the connection broke (`problem`
+  // says how; it is reported on stderr). Either way, `close` once.
+  void peer_closed(const std::string& problem = {});
 
   using MessageListener = UniqueFunction<void(MessageEvent&)>;
   using CloseListener = UniqueFunction<void()>;
@@ -105,7 +90,8 @@ class MessagePort : public std::enable_shared_from_this<MessagePort> {
   std::unique_ptr<ports::PortChannel> channel_;  // until start(), messages wait in the socket
   std::weak_ptr<MessagePort> partner_;
   // Random, the same for both ends of one channel, carried along on every
-  // transfer: "is this port the sender's own partner?" holds across processes.
+  // transfer (ports::PendingPort): "is this port the sender's own partner?"
+  // holds across processes.
   std::string entangle_id_;
   // shared_ptr: a listener may close the port (clearing these) while it runs.
   std::vector<std::shared_ptr<MessageListener>> message_listeners_;

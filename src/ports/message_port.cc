@@ -28,77 +28,10 @@ Result<MessageChannelMain> MessageChannelMain::create(EventLoop& loop) {
   MessageChannelMain c;
   c.port1 = MessagePort::adopt(loop, std::move(pair->first));
   c.port2 = MessagePort::adopt(loop, std::move(pair->second));
-  c.port1->set_partner(c.port2);
-  c.port2->set_partner(c.port1);
+  c.port1->partner_ = c.port2;
+  c.port2->partner_ = c.port1;
   c.port1->entangle_id_ = c.port2->entangle_id_ = random_hex_id();
   return c;
-}
-
-Result<void> MessagePort::check_transfer(
-    const MessagePort* source, const std::vector<std::shared_ptr<MessagePort>>& transfer) {
-  auto clone_error = [](std::size_t i, const std::string& what) {
-    return make_error(ErrorCode::kCloneError,
-                      "DataCloneError: Port at index " + std::to_string(i) + " " + what + ".");
-  };
-  if (transfer.size() > transport::kMaxFdsPerFrame)
-    return make_error(ErrorCode::kCloneError, "DataCloneError: a message may carry at most " +
-                                                  std::to_string(transport::kMaxFdsPerFrame) +
-                                                  " ports, not " + std::to_string(transfer.size()) +
-                                                  ".");
-  for (std::size_t i = 0; i < transfer.size(); ++i) {
-    const MessagePort* p = transfer[i].get();
-    if (!p) return clone_error(i, "is not a MessagePort");
-    for (std::size_t j = 0; j < i; ++j)
-      if (transfer[j].get() == p) return clone_error(i, "is a duplicate of an earlier port");
-    if (p == source) return clone_error(i, "contains the source port");
-    if (source && (source->partner_.lock().get() == p ||
-                   (!source->entangle_id_.empty() && p->entangle_id_ == source->entangle_id_)))
-      return clone_error(i, "is the source port's own partner");
-    if (p->transferred_) return clone_error(i, "is already neutered");
-    if (p->closed_) return clone_error(i, "is closed");
-  }
-  return {};
-}
-
-Result<void> MessagePort::prepare_transfer(MessagePort& port) {
-  auto& channel = port.channel_->channel();
-  // What the socket takes now goes out now; the rest travels with the port
-  // (never a blocking wait: the main process must not block on a renderer).
-  if (channel.queued_bytes() > 0) channel.try_flush();
-  if (!channel.can_take_unsent())
-    return make_error(ErrorCode::kOverloaded, "a message carrying ports is still being sent on it");
-  if (!channel.can_take_unparsed())
-    return make_error(ErrorCode::kOverloaded, "a message carrying ports is arriving on it");
-  return {};
-}
-
-MessagePort::TransferState MessagePort::take_for_transfer(MessagePort& port) {
-  TransferState state;
-  auto& channel = port.channel_->channel();
-  auto prefix = channel.take_unparsed();
-  if (prefix) state.prefix.assign(prefix->data(), prefix->data() + prefix->size());
-  auto unsent = channel.take_unsent();
-  if (unsent) state.unsent.assign(unsent->data(), unsent->data() + unsent->size());
-  state.entangle_id = port.entangle_id_;
-  state.socket = channel.release_socket();
-  port.transferred_ = true;
-  port.closed_ = true;
-  port.message_listeners_.clear();
-  port.close_listeners_.clear();
-  return state;
-}
-
-void MessagePort::adopt_transfer_state(MessagePort& port, std::span<const std::uint8_t> prefix,
-                                       std::span<const std::uint8_t> unsent,
-                                       std::string entangle_id) {
-  auto& channel = port.channel_->channel();
-  if (!prefix.empty()) channel.inject(prefix);
-  if (!unsent.empty()) {
-    transport::Buffer b;
-    b.append(unsent.data(), unsent.size());
-    channel.send_raw(std::move(b));
-  }
-  port.entangle_id_ = std::move(entangle_id);
 }
 
 Result<void> MessagePort::post_message(Value message,
@@ -125,7 +58,7 @@ void MessagePort::start() {
   if (started_ || closed_ || !channel_) return;
   started_ = true;
   channel_->channel().start();
-  // Messages that came with the port (injected) wait in the parser.
+  // Bytes that came with the port (Handoff::resume) wait in the parser.
   std::weak_ptr<MessagePort> self = weak_from_this();
   loop_.post([self] {
     if (auto p = self.lock(); p && !p->closed_ && p->channel_) p->channel_->channel().drain();
@@ -158,14 +91,13 @@ void MessagePort::deliver(MessageEvent event) {
   }
 }
 
-void MessagePort::peer_closed(const std::string& reason) {
+void MessagePort::peer_closed(const std::string& problem) {
   if (close_reported_ || transferred_) return;
   close_reported_ = true;
   auto self = shared_from_this();
   closed_ = true;
   if (channel_) channel_->channel().close();
-  if (reason.rfind("the other end closed", 0) != 0)
-    std::fprintf(stderr, "valence: MessagePort closed: %s\n", reason.c_str());
+  if (!problem.empty()) std::fprintf(stderr, "valence: MessagePort closed: %s\n", problem.c_str());
   auto listeners = std::move(close_listeners_);
   close_listeners_.clear();
   message_listeners_.clear();

@@ -2,6 +2,7 @@
 
 #include "ipc/common/message.h"
 #include "ports/transfer.h"
+#include "transport/linger.h"
 
 namespace valence::ports {
 
@@ -14,7 +15,7 @@ void PortChannel::linger(std::unique_ptr<PortChannel> self) {
   // The loop owns it until its last messages are out (or the loop ends).
   EventLoop& loop = p->loop_;
   EventLoop::KeepToken token = loop.keep(std::shared_ptr<PortChannel>(std::move(self)));
-  p->channel_.close_when_flushed([&loop, token] {
+  transport::close_when_flushed(p->channel_, [&loop, token] {
     // Released from the loop: the channel may still be on the stack.
     loop.post([&loop, token] { loop.release(token); });
   });
@@ -42,9 +43,11 @@ void PortChannel::on_frame(transport::Frame frame) {
 
 void PortChannel::on_channel_error(transport::ChannelError error, const std::string& detail) {
   if (!port_) return;  // lingering: close_when_flushed's callback cleans up
-  port_->peer_closed(error == transport::ChannelError::kDisconnected
-                         ? "the other end closed"
-                         : std::string(transport::channel_error_name(error)) + ": " + detail);
+  if (error == transport::ChannelError::kDisconnected) {
+    port_->peer_closed();
+    return;
+  }
+  port_->peer_closed(std::string(transport::channel_error_name(error)) + ": " + detail);
 }
 
 }  // namespace valence::ports

@@ -1,6 +1,6 @@
 #include "ports/transfer.h"
 
-#include "ports/port_channel.h"
+#include "ports/pending_port.h"
 #include "transport/socket_posix.h"
 #include "valence/codec.h"
 
@@ -9,7 +9,7 @@ Result<PackedTransfer> pack(const MessagePort* source, Value message,
                             const std::vector<std::shared_ptr<MessagePort>>& transfer) {
   PackedTransfer out;
   if (!transfer.empty()) {
-    VALENCE_RETURN_IF_ERROR(MessagePort::check_transfer(source, transfer));
+    VALENCE_RETURN_IF_ERROR(PortTransfer::check(source, transfer));
     // Nothing may change when the message cannot be cloned.
     codec::EncodeOptions options;
     options.form = codec::Form::kValence;
@@ -17,7 +17,7 @@ Result<PackedTransfer> pack(const MessagePort* source, Value message,
     auto probe = codec::encode(message, options);
     if (!probe) return Unexpected{probe.error()};
     for (std::size_t i = 0; i < transfer.size(); ++i) {
-      auto ready = MessagePort::prepare_transfer(*transfer[i]);
+      auto ready = PortTransfer::prepare(*transfer[i]);
       if (!ready)
         return make_error(ErrorCode::kCloneError,
                           "DataCloneError: port at index " + std::to_string(i) +
@@ -26,11 +26,11 @@ Result<PackedTransfer> pack(const MessagePort* source, Value message,
   }
   std::vector<Value> records;
   for (const auto& port : transfer) {
-    auto taken = MessagePort::take_for_transfer(*port);
+    PendingPort taken = PortTransfer::take(*port);
     records.push_back(
-        Value::array({Value(ArrayBuffer(Bytes(taken.prefix.data(), taken.prefix.size()))),
+        Value::array({Value(ArrayBuffer(Bytes(taken.unread.data(), taken.unread.size()))),
                       Value(ArrayBuffer(Bytes(taken.unsent.data(), taken.unsent.size()))),
-                      Value(String(taken.entangle_id))}));
+                      Value(String(std::move(taken.entangle_id)))}));
     out.fds.push_back(std::move(taken.socket));
   }
   out.body = Value::array({});
@@ -60,12 +60,13 @@ Result<UnpackedTransfer> unpack(EventLoop& loop, Value body, std::vector<UniqueF
   }
   UnpackedTransfer out;
   for (std::size_t i = 0; i < fds.size(); ++i) {
-    auto port = MessagePort::adopt(loop, std::move(fds[i]));
     const auto& r = records.items()[i].get_array().items();
-    MessagePort::adopt_transfer_state(*port, r[0].get_array_buffer().bytes().span(),
-                                      r[1].get_array_buffer().bytes().span(),
-                                      r[2].get_js_string().utf8());
-    out.ports.push_back(std::move(port));
+    PendingPort pending{std::move(fds[i]), {}, {}, r[2].get_js_string().utf8()};
+    auto unread = r[0].get_array_buffer().bytes().span();
+    auto unsent = r[1].get_array_buffer().bytes().span();
+    pending.unread.append(unread.data(), unread.size());
+    pending.unsent.append(unsent.data(), unsent.size());
+    out.ports.push_back(PortTransfer::adopt(loop, std::move(pending)));
   }
   out.data = std::move(parts->mutable_items()[0]);
   return out;

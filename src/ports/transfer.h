@@ -1,9 +1,9 @@
 // Moving MessagePorts inside a message (kPostMessage over an IPC connection,
 // kPortMessage over a port). Body: [message, [[prefix, unsent, entangle id]...]],
-// one record per transferred port: bytes already read from its socket and
-// not yet delivered, bytes queued for its socket and not yet written (both
-// ArrayBuffers), and the id its partner shares; the frame's descriptors are
-// the ports' sockets in the same order.
+// one record per transferred port, its PendingPort (ports/pending_port.h):
+// bytes already read from its socket and not yet delivered, bytes queued for
+// its socket and not yet written (both ArrayBuffers), and the id its partner
+// shares; the frame's descriptors are the ports' sockets in the same order.
 // Thread safety: loop-affine (ports belong to a loop).
 #pragma once
 

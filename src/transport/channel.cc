@@ -3,11 +3,7 @@
 #include <sys/uio.h>
 
 #include <algorithm>
-#include <chrono>
-#include <climits>
 #include <cstdint>
-
-#include <sched.h>
 
 #include "transport/socket_posix.h"
 
@@ -34,9 +30,9 @@ Channel::Channel(EventLoop& loop, UniqueFd socket, Delegate& delegate, ChannelOp
       delegate_(delegate),
       options_(options),
       parser_(options.limits) {
-  // Blocking mode: every non-blocking call says MSG_DONTWAIT, and a child's
-  // blocking wait can then sleep in recvmsg itself (one syscall, not poll +
-  // recvmsg).
+  // Blocking mode: every non-blocking call says MSG_DONTWAIT, and BlockingIo
+  // (a child blocked in send_sync) can then sleep in recvmsg itself (one
+  // syscall, not poll + recvmsg).
   (void)set_nonblocking(socket_.get(), false);
 }
 
@@ -70,44 +66,6 @@ void Channel::resume_reading() {
     delivery_scheduled_ = false;
     if (reading_ && !paused_) read_some(0);
   });
-}
-
-Result<Buffer> Channel::take_unsent() {
-  Buffer out;
-  for (const auto& o : queue_)
-    if (o.written == 0 && !o.fds.empty())
-      return make_error(ErrorCode::kOverloaded, "a message carrying ports is still being sent");
-  for (const auto& o : queue_) {
-    if (o.written < kFrameHeaderSize)
-      out.append(o.header + o.written, kFrameHeaderSize - o.written);
-    std::size_t from = o.written > kFrameHeaderSize ? o.written - kFrameHeaderSize : 0;
-    out.append(o.payload.data() + from, o.payload.size() - from);
-  }
-  queue_.clear();
-  queued_bytes_ = 0;
-  update_interest();
-  return out;
-}
-
-void Channel::send_raw(Buffer bytes) {
-  if (!socket_.valid() || bytes.empty()) return;
-  Outgoing& o = queue_.emplace_back();
-  o.written = kFrameHeaderSize;  // no header: the bytes are whole frames already
-  queued_bytes_ += bytes.size();
-  o.payload = std::move(bytes);
-  schedule_flush();
-}
-
-void Channel::close_when_flushed(UniqueFunction<void()> closed) {
-  on_closed_ = std::move(closed);
-  reading_ = false;
-  closing_ = true;
-  if (!socket_.valid() || queue_.empty() || write_closed_) {
-    close();
-    return;
-  }
-  update_interest();
-  schedule_flush();
 }
 
 void Channel::close() {
@@ -177,13 +135,17 @@ void Channel::schedule_flush() {
     auto a = alive.lock();
     if (!a || !*a) return;
     flush_scheduled_ = false;
-    if (!write_some()) return;
-    if (closing_ && queue_.empty()) {
-      close();
-      return;
-    }
-    update_interest();
+    if (write_some()) after_write();
   });
+}
+
+bool Channel::after_write() {
+  if (closing_ && queue_.empty()) {
+    close();
+    return false;
+  }
+  update_interest();
+  return true;
 }
 
 bool Channel::write_some() {
@@ -260,12 +222,7 @@ void Channel::update_interest() {
 void Channel::on_events(std::uint32_t events) {
   std::weak_ptr<bool> alive = alive_;
   if (events & EventLoop::kWritable) {
-    if (!write_some()) return;
-    if (closing_ && queue_.empty()) {
-      close();
-      return;
-    }
-    update_interest();
+    if (!write_some() || !after_write()) return;
   }
   if (reading_ && !paused_ && (events & (EventLoop::kReadable | EventLoop::kHangup))) {
     auto a = alive.lock();
@@ -354,128 +311,6 @@ void Channel::read_some(std::size_t budget) {
     if (eof) eof_ = true;
     budget -= std::min(budget, *r);
   }
-}
-
-Result<void> Channel::flush_blocking(int timeout_ms) {
-  using Clock = std::chrono::steady_clock;
-  auto deadline = Clock::now() + std::chrono::milliseconds(timeout_ms);
-  while (!queue_.empty()) {
-    if (!socket_.valid()) return make_error(ErrorCode::kDisconnected, "the channel is closed");
-    std::size_t before = queued_bytes_;
-    if (!write_some())
-      return make_error(ErrorCode::kDisconnected, "the channel failed while writing");
-    if (queue_.empty()) break;
-    if (queued_bytes_ != before) continue;
-    int wait = -1;
-    if (timeout_ms >= 0) {
-      auto left = std::chrono::ceil<std::chrono::milliseconds>(deadline - Clock::now()).count();
-      if (left <= 0) return make_error(ErrorCode::kTimedOut, "timed out writing");
-      wait = static_cast<int>(std::min<long long>(left, INT_MAX));
-    }
-    auto w = wait_fd(socket_.get(), true, wait);
-    if (!w) return Unexpected{w.error()};
-  }
-  update_interest();
-  return {};
-}
-
-Result<Frame> Channel::read_frame_blocking(int timeout_ms) {
-  using Clock = std::chrono::steady_clock;
-  auto deadline = Clock::now() + std::chrono::milliseconds(timeout_ms);
-  // The caller usually just sent a request: wait for the socket before the
-  // first read instead of spending a recvmsg on EAGAIN.
-  bool wait_first = true;
-  bool reset_seen = false;
-  for (;;) {
-    if (!socket_.valid()) return make_error(ErrorCode::kDisconnected, "the channel is closed");
-    Frame frame;
-    auto status = parser_.next(frame);
-    if (status == FrameParser::Status::kFrame) return frame;
-    if (status == FrameParser::Status::kError) {
-      std::string detail = parser_.error();
-      fail(ChannelError::kMalformed, detail);
-      return make_error(ErrorCode::kBadMessage, detail);
-    }
-    if (eof_) {
-      fail(ChannelError::kDisconnected, "the peer closed the connection");
-      return make_error(ErrorCode::kDisconnected, "the peer closed the connection");
-    }
-    // Without a deadline, sleep in recvmsg itself (after the spin).
-    bool block = false;
-    if (wait_first) {
-      wait_first = false;
-      if (timeout_ms < 0) {
-        spin_until_readable();
-        block = true;
-      } else {
-        auto ready = wait_readable(timeout_ms, deadline);
-        if (!ready) return Unexpected{ready.error()};
-      }
-    }
-    bool eof = false, would_block = false;
-    auto r = receive(eof, would_block, nullptr, block);
-    if (!r && r.error().code == ErrorCode::kDisconnected && !reset_seen) {
-      reset_seen = true;  // see read_some(): data may follow the reset
-      continue;
-    }
-    if (!r) {
-      std::string detail = r.error().message;
-      fail(r.error().code == ErrorCode::kDisconnected ? ChannelError::kDisconnected
-                                                      : ChannelError::kIoError,
-           detail);
-      return make_error(ErrorCode::kDisconnected, detail);
-    }
-    if (eof) eof_ = true;
-    if (!would_block) continue;
-    auto ready = wait_readable(timeout_ms, deadline);
-    if (!ready) return Unexpected{ready.error()};
-  }
-}
-
-bool Channel::spin_until_readable() {
-  using Clock = std::chrono::steady_clock;
-  // A short spin first: waking a process that sleeps on another CPU costs
-  // tens of microseconds here, more than most answers take to come.
-  if (spin_.count() <= 0) return false;
-  auto spin_end = Clock::now() + spin_;
-  for (;;) {
-    auto ready = wait_fd(socket_.get(), false, 0);
-    if (!ready || *ready) return true;
-    if (Clock::now() >= spin_end) return false;
-    ::sched_yield();
-  }
-}
-
-Result<void> Channel::wait_readable(int timeout_ms,
-                                    std::chrono::steady_clock::time_point deadline) {
-  using Clock = std::chrono::steady_clock;
-  if (spin_until_readable()) return {};
-  int wait = -1;
-  if (timeout_ms >= 0) {
-    auto left = std::chrono::ceil<std::chrono::milliseconds>(deadline - Clock::now()).count();
-    if (left <= 0) return make_error(ErrorCode::kTimedOut, "timed out waiting for a frame");
-    wait = static_cast<int>(std::min<long long>(left, INT_MAX));
-  }
-  auto w = wait_fd(socket_.get(), false, wait);
-  if (!w) return Unexpected{w.error()};
-  if (!*w) return make_error(ErrorCode::kTimedOut, "timed out waiting for a frame");
-  return {};
-}
-
-}  // namespace valence::transport
-
-namespace valence::transport {
-
-Result<Buffer> Channel::take_unparsed() {
-  Buffer out;
-  if (!parser_.take_buffered(out))
-    return make_error(ErrorCode::kOverloaded,
-                      "a message carrying descriptors is arriving on it right now");
-  return out;
-}
-
-void Channel::inject(std::span<const std::uint8_t> bytes) {
-  parser_.feed(bytes);
 }
 
 }  // namespace valence::transport

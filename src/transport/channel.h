@@ -1,5 +1,16 @@
 // Channel: a framed, descriptor-capable connection to one peer over an
-// AF_UNIX stream socket (shaped like mojo::core::Channel).
+// AF_UNIX stream socket, driven by the event loop (shaped like
+// mojo::core::Channel). Async only: what a caller does with the socket
+// outside the loop is a part of its own, in its own file, each with its
+// thread rule:
+//   blocking_io.h  reads and writes while a thread blocks instead of running
+//                  the loop (a renderer in sendSync);
+//   handoff.h      the socket leaving for another owner with the bytes read
+//                  but not delivered and queued but not written (ports);
+//   linger.h       flush-then-close (a port closed right after posting).
+// Those parts are friends: each needs the socket, the parser or the queue
+// while keeping the channel's own invariants (loop interest, one failure
+// report), and public members for them would let anyone break those.
 //
 // Writes never block the loop: send() queues, and the queue is flushed when
 // the loop runs (several frames per sendmsg). Limits, which fail one send and
@@ -17,7 +28,6 @@
 // the loop's thread. The Delegate may destroy the Channel from its callbacks.
 #pragma once
 
-#include <chrono>
 #include <cstddef>
 #include <cstdint>
 #include <deque>
@@ -83,52 +93,10 @@ class Channel {
   // frame of an unauthenticated peer is kept small).
   void set_read_limit(std::size_t max_payload) noexcept { parser_.set_max_payload(max_payload); }
 
-  // For handing the socket to another process: the bytes read but not yet
-  // delivered (a partial frame). Error when a partial frame's descriptors
-  // have arrived (they cannot travel as bytes).
-  Result<Buffer> take_unparsed();
-  bool can_take_unparsed() const noexcept { return parser_.can_take_buffered(); }
-  // Bytes that were read from this socket elsewhere (take_unparsed() of the
-  // previous owner); they come before anything read from the socket.
-  void inject(std::span<const std::uint8_t> bytes);
-  // Writes what the socket takes now, without waiting. False when the
-  // channel failed.
-  bool try_flush() { return socket_.valid() && !write_closed_ && write_some(); }
-  // Queued bytes not yet written, headers included, leaving the queue empty
-  // (for handing the socket to another process, which writes them first).
-  // Error when a queued frame still has to carry descriptors.
-  Result<Buffer> take_unsent();
-  bool can_take_unsent() const noexcept {
-    for (const auto& o : queue_)
-      if (o.written == 0 && !o.fds.empty()) return false;
-    return true;
-  }
-  // Bytes to write before anything queued later (take_unsent() of the
-  // previous owner).
-  void send_raw(Buffer bytes);
-  // Stops reading, writes what is queued, then closes, without delegate
-  // calls except on_channel_error if writing fails; calls `closed` once the
-  // socket is closed either way. Does not block.
-  void close_when_flushed(UniqueFunction<void()> closed);
-  // Gives up the socket (close() otherwise); queued frames are dropped, so
-  // flush_blocking() first.
-  UniqueFd release_socket() {
-    UniqueFd fd = std::move(socket_);
-    close();
-    return fd;
-  }
-
   // Queues a frame. Errors, after which the channel stays as it was:
   // kDisconnected (closed), kOverloaded (a limit of this class; the message
   // says which, in bytes).
   Result<void> send(std::uint8_t kind, Buffer payload, std::vector<UniqueFd> fds = {});
-  // Writes everything queued, waiting for the socket as needed (for a child
-  // blocked in send_sync). timeout_ms < 0 waits forever.
-  Result<void> flush_blocking(int timeout_ms);
-  // Waits for the next frame without the loop (for a child blocked in
-  // send_sync). Errors: kTimedOut, kDisconnected, kBadMessage.
-  Result<Frame> read_frame_blocking(int timeout_ms);
-
   // Reads and delivers everything the socket holds now, without a budget
   // (before closing the channel of a process that exited, say).
   void drain();
@@ -137,15 +105,16 @@ class Channel {
   void deliver_buffered() {
     if (socket_.valid() && reading_ && !paused_) read_some(0);
   }
-  // Blocking reads first poll for up to `spin` (yielding between polls)
-  // before they sleep. Zero (the default) sleeps at once.
-  void set_spin_before_block(std::chrono::microseconds spin) noexcept { spin_ = spin; }
   // Closes the socket; no delegate calls after this.
   void close();
   bool is_open() const noexcept { return socket_.valid() && !write_closed_; }
   std::size_t queued_bytes() const noexcept { return queued_bytes_; }
 
  private:
+  friend class BlockingIo;
+  friend class Handoff;
+  friend void close_when_flushed(Channel& channel, UniqueFunction<void()> closed);  // linger.h
+
   struct Outgoing {
     std::uint8_t header[kFrameHeaderSize];
     Buffer payload;
@@ -160,13 +129,13 @@ class Channel {
   std::size_t waiting_bytes() const noexcept;
   // Writes what the socket takes now. False when the channel failed.
   bool write_some();
+  // After writing: closes a lingering channel whose queue is empty, or
+  // updates what the loop watches. False when the channel is gone.
+  bool after_write();
   void schedule_flush();
   void update_interest();
   // Receives once into the parser. Returns bytes read; 0 with *eof on EOF.
   Result<std::size_t> receive(bool& eof, bool& would_block, bool* drained, bool block = false);
-  // Polls for up to spin_; true when the socket became readable (or failed).
-  bool spin_until_readable();
-  Result<void> wait_readable(int timeout_ms, std::chrono::steady_clock::time_point deadline);
   void fail(ChannelError error, std::string detail);
 
   EventLoop& loop_;
@@ -179,13 +148,12 @@ class Channel {
   std::size_t queued_bytes_ = 0;
   bool flush_scheduled_ = false;
   std::uint32_t watch_events_ = 0;
-  std::chrono::microseconds spin_{0};
   bool reading_ = false;
   bool paused_ = false;
   bool delivery_scheduled_ = false;
-  bool write_closed_ = false;
+  bool write_closed_ = false;         // the peer stopped reading (EPIPE); reads go on until EOF
   bool closing_ = false;              // close_when_flushed(): close once the queue is empty
-  UniqueFunction<void()> on_closed_;  // the peer stopped reading (EPIPE); reads go on until EOF
+  UniqueFunction<void()> on_closed_;  // close_when_flushed()'s callback
   bool eof_ = false;
   std::shared_ptr<bool> alive_ = std::make_shared<bool>(true);
 };

@@ -1,6 +1,8 @@
 #include "web_extension/port_link.h"
 
 #include "ipc/common/message.h"
+#include "transport/handoff.h"
+#include "transport/linger.h"
 
 namespace valence::web {
 
@@ -13,12 +15,7 @@ PortLink::~PortLink() {
 void PortLink::start(std::span<const std::uint8_t> prefix, std::span<const std::uint8_t> unsent,
                      Receiver receiver) {
   receiver_ = std::move(receiver);
-  if (!prefix.empty()) channel_.inject(prefix);
-  if (!unsent.empty()) {
-    transport::Buffer raw(unsent.size());
-    std::copy(unsent.begin(), unsent.end(), raw.data());
-    channel_.send_raw(std::move(raw));
-  }
+  transport::Handoff::resume(channel_, prefix, unsent);
   channel_.start();
 }
 
@@ -35,12 +32,12 @@ void PortLink::close(UniqueFunction<void()> closed) {
     return;
   }
   closed_ = true;
-  channel_.close_when_flushed(std::move(closed));
+  transport::close_when_flushed(channel_, std::move(closed));
 }
 
 UniqueFd PortLink::release() {
   closed_ = true;
-  return channel_.release_socket();
+  return transport::Handoff::release_socket(channel_);
 }
 
 void PortLink::on_frame(transport::Frame frame) {

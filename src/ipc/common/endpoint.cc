@@ -16,23 +16,27 @@ std::string closed_text(const std::string& reason) {
          (reason.empty() ? std::string() : " (" + reason + ")");
 }
 
+std::chrono::microseconds spin_before_block(int option_us) {
+  // Main may run on another CPU than this process (even a pinned one), so
+  // spin whenever the machine has more than one.
+  if (option_us < 0) option_us = ::sysconf(_SC_NPROCESSORS_ONLN) > 1 ? kDefaultSpinUs : 0;
+  return std::chrono::microseconds(option_us);
+}
+
 }  // namespace
 
 Endpoint::Endpoint(EventLoop& loop, UniqueFd socket, Options options)
-    : loop_(loop), options_(options), channel_(loop, std::move(socket), *this) {
-  int spin = options.spin_before_block_us;
-  // Main may run on another CPU than this process (even a pinned one), so
-  // spin whenever the machine has more than one.
-  if (spin < 0) spin = ::sysconf(_SC_NPROCESSORS_ONLN) > 1 ? kDefaultSpinUs : 0;
-  channel_.set_spin_before_block(std::chrono::microseconds(spin));
-}
+    : loop_(loop),
+      options_(options),
+      channel_(loop, std::move(socket), *this),
+      sync_io_(channel_, spin_before_block(options.spin_before_block_us)) {}
 
 Endpoint::~Endpoint() {
   *self_ = nullptr;
   // What was sent last (an unload message, say) still leaves: send() only
   // queues, and the process may end without running its loop again.
   if (channel_.is_open() && channel_.queued_bytes() > 0)
-    (void)channel_.flush_blocking(options_.shutdown_flush_ms);
+    (void)sync_io_.flush(options_.shutdown_flush_ms);
   channel_.close();
 }
 
@@ -42,7 +46,7 @@ Result<void> Endpoint::start(std::string_view token, std::span<const std::uint8_
                             encode_raw(0, token, ReplyStatus::kOk, body));
   if (!sent) return sent;
   if (flush_timeout_ms >= 0) {
-    auto flushed = channel_.flush_blocking(flush_timeout_ms);
+    auto flushed = sync_io_.flush(flush_timeout_ms);
     if (!flushed) return flushed;
   }
   channel_.start();
@@ -109,7 +113,7 @@ Result<RawMessage> Endpoint::wait_for(MessageKind kind, std::uint64_t request_id
       (*self)->schedule_delivery();
     }
   } unblock{alive};
-  auto flushed = channel_.flush_blocking(timeout_ms);
+  auto flushed = sync_io_.flush(timeout_ms);
   if (!flushed) {
     if (flushed.error().code == ErrorCode::kTimedOut)
       return make_error(ErrorCode::kTimedOut, "no answer from the main process within " +
@@ -124,7 +128,7 @@ Result<RawMessage> Endpoint::wait_for(MessageKind kind, std::uint64_t request_id
       auto ms = std::chrono::ceil<std::chrono::milliseconds>(deadline - Clock::now()).count();
       left = ms > 0 ? static_cast<int>(ms) : 0;
     }
-    auto frame = channel_.read_frame_blocking(left);
+    auto frame = sync_io_.read_frame(left);
     if (!frame) {
       if (frame.error().code == ErrorCode::kTimedOut)
         return make_error(ErrorCode::kTimedOut, "no answer from the main process within " +

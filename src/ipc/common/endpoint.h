@@ -23,6 +23,7 @@
 #include <vector>
 
 #include "ipc/common/message.h"
+#include "transport/blocking_io.h"
 #include "transport/channel.h"
 #include "valence/base/result.h"
 #include "valence/event_loop.h"
@@ -99,6 +100,7 @@ class Endpoint final : public transport::Channel::Delegate {
   EventLoop& loop_;
   Options options_;
   transport::Channel channel_;
+  transport::BlockingIo sync_io_;  // wait_for(), and the last writes in ~Endpoint()
   Delegate* delegate_ = nullptr;
   std::deque<RawMessage> held_;
   std::uint64_t next_request_ = 1;
