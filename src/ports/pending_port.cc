@@ -33,7 +33,15 @@ Result<void> PortTransfer::check(const MessagePort* source,
 }
 
 Result<void> PortTransfer::prepare(MessagePort& port) {
-  return transport::Handoff::check(port.channel_->channel());
+  switch (transport::Handoff::check(port.channel_->channel())) {
+    case transport::HandoffBlocker::kNone: return {};
+    case transport::HandoffBlocker::kDescriptorsToSend:
+      return make_error(ErrorCode::kOverloaded,
+                        "a message carrying ports is still being sent on it");
+    case transport::HandoffBlocker::kDescriptorsArriving:
+      return make_error(ErrorCode::kOverloaded, "a message carrying ports is arriving on it");
+  }
+  return {};
 }
 
 PendingPort PortTransfer::take(MessagePort& port) {

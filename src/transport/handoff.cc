@@ -4,26 +4,23 @@
 
 namespace valence::transport {
 
-Result<void> Handoff::check(Channel& channel) {
+HandoffBlocker Handoff::check(Channel& channel) {
   Channel& c = channel;
   if (c.queued_bytes_ > 0 && c.socket_.valid() && !c.write_closed_ && c.write_some())
     c.update_interest();
   for (const auto& o : c.queue_)
-    if (o.written == 0 && !o.fds.empty())
-      return make_error(ErrorCode::kOverloaded,
-                        "a message carrying ports is still being sent on it");
-  if (!c.parser_.can_take_buffered())
-    return make_error(ErrorCode::kOverloaded, "a message carrying ports is arriving on it");
-  return {};
+    if (o.written == 0 && !o.fds.empty()) return HandoffBlocker::kDescriptorsToSend;
+  if (!c.parser_.can_take_buffered()) return HandoffBlocker::kDescriptorsArriving;
+  return HandoffBlocker::kNone;
 }
 
 SocketInTransit Handoff::take(Channel& channel) {
   Channel& c = channel;
   SocketInTransit out;
   bool taken = c.parser_.take_buffered(out.unread);
-  VALENCE_CHECK(taken, "Handoff::take() without a successful check()");
+  VALENCE_CHECK(taken, "Handoff::take() unless check() said kNone");
   for (const auto& o : c.queue_) {
-    VALENCE_CHECK(o.written > 0 || o.fds.empty(), "Handoff::take() without a successful check()");
+    VALENCE_CHECK(o.written > 0 || o.fds.empty(), "Handoff::take() unless check() said kNone");
     if (o.written < kFrameHeaderSize)
       out.unsent.append(o.header + o.written, kFrameHeaderSize - o.written);
     std::size_t from = o.written > kFrameHeaderSize ? o.written - kFrameHeaderSize : 0;

@@ -14,11 +14,11 @@
 // Channel itself). A SocketInTransit is a plain value.
 #pragma once
 
+#include <cstdint>
 #include <span>
 
 #include "transport/buffer.h"
 #include "transport/channel.h"
-#include "valence/base/result.h"
 #include "valence/base/unique_fd.h"
 
 namespace valence::transport {
@@ -29,15 +29,21 @@ struct SocketInTransit {
   Buffer unsent;  // queued for the socket, not yet written (whole frames)
 };
 
+// What keeps a socket from leaving now (the caller words it for its users).
+enum class HandoffBlocker : std::uint8_t {
+  kNone,
+  kDescriptorsToSend,    // a queued frame with descriptors has not begun
+  kDescriptorsArriving,  // a partial frame's descriptors have arrived
+};
+
 class Handoff {
  public:
   // Writes what the socket takes now (never waits: the main process must not
-  // block on a renderer), then whether the socket may leave. Error
-  // (kOverloaded) when a frame with descriptors is on its way in or out;
-  // nothing else changes.
-  static Result<void> check(Channel& channel);
+  // block on a renderer), then says whether the socket may leave; nothing
+  // else changes.
+  static HandoffBlocker check(Channel& channel);
   // Takes the socket and its bytes; the channel is closed without delegate
-  // calls. Only after check() succeeded.
+  // calls. Only after check() said kNone.
   static SocketInTransit take(Channel& channel);
   // The new owner's side, before Channel::start(): `unread` comes before
   // anything read from the socket, `unsent` goes out before anything sent.
