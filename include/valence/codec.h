@@ -62,8 +62,10 @@ class ByteReader {
 
 void write_varint(std::vector<std::uint8_t>& out, std::uint64_t value);
 
-// Writes host objects (the Value kind HostObject). Implemented by the IPC
-// layer for MessagePorts and by remote objects for references.
+// Writes host objects (the Value kind HostObject). Nothing in valence
+// implements it yet: the planned remote module's references are what it is
+// for. MessagePorts do not use it; they travel beside the value, in the
+// message's transfer list, as Electron's do.
 class EncodeDelegate {
  public:
   // Appends the payload that follows the '\' tag. An error fails the encode

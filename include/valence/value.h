@@ -4,8 +4,9 @@
 // primitives (undefined, null, boolean, number, BigInt, string) and the
 // cloneable objects (Object, Array, Date, RegExp, Map, Set, ArrayBuffer,
 // typed arrays and DataView, Error, boxed primitives) plus a host-object slot
-// for things only a codec delegate knows how to carry (MessagePorts, remote
-// object references).
+// for things only a codec delegate knows how to carry (the planned remote
+// module's object references). MessagePorts are not values: as in Electron
+// they travel beside the message, in its transfer list (`event.ports`).
 //
 // Object identity. A Value is a tree that owns its children. An object that
 // occurs more than once in the JS graph (a shared reference, or a cycle) is
@@ -202,8 +203,9 @@ struct StringObject {
   String value;
 };
 
-// An object only a codec delegate can carry: `kind` names it ("MessagePort"),
-// `handle` is the delegate's token for it.
+// An object only a codec delegate can carry: `kind` names it, `handle` is the
+// delegate's token for it. Without a delegate it cannot be encoded (the error
+// names its path and kind).
 struct HostObject {
   std::string kind;
   std::uint64_t handle = 0;
