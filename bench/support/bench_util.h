@@ -21,6 +21,8 @@
 #include <string_view>
 #include <vector>
 
+#include "support/fds.h"  // tests/support: the /proc readings tests and benchmarks share
+
 namespace bench {
 
 using Clock = std::chrono::steady_clock;
@@ -72,16 +74,8 @@ inline long minor_faults() {
   return ru.ru_minflt;
 }
 
-// Resident set size from /proc/self/statm, in KiB.
-inline long rss_kib() {
-  std::FILE* f = std::fopen("/proc/self/statm", "r");
-  if (!f) return -1;
-  long size = 0, resident = 0;
-  int n = std::fscanf(f, "%ld %ld", &size, &resident);
-  std::fclose(f);
-  if (n != 2) return -1;
-  return resident * (::sysconf(_SC_PAGESIZE) / 1024);
-}
+// Resident set size from /proc/self/statm, in KiB (the tests' own reading).
+using valence::test::rss_kib;
 
 // A field of /proc/self/status in KiB (VmHWM, VmRSS), or -1.
 inline long status_kib(std::string_view field) {
