@@ -136,6 +136,18 @@ JSCValue* undefined_value() {
   return jsc_value_new_undefined(jsc_context_get_current());
 }
 
+// Prints what a runtime script threw (on the web process's stderr: no page
+// should see it) and clears it. True when something had been thrown.
+bool report_exception(JSCContext* ctx, const std::string& what) {
+  JSCException* e = jsc_context_get_exception(ctx);
+  if (!e) return false;
+  char* report = jsc_exception_report(e);
+  std::fprintf(stderr, "valence: %s: %s\n", what.c_str(), report);
+  g_free(report);
+  jsc_context_clear_exception(ctx);
+  return true;
+}
+
 JSCValue* throw_error(const std::string& message) {
   JSCContext* ctx = jsc_context_get_current();
   jsc_context_throw(ctx, message.c_str());
@@ -241,12 +253,7 @@ void call_receiver(PageState& page, JSCValue* receiver, std::span<JSCValue*> arg
     JSCContext* ctx = page.context;
     g_object_ref(receiver);  // a listener may replace it
     JSCValue* r = jsc_value_function_callv(receiver, static_cast<guint>(argv.size()), argv.data());
-    if (JSCException* e = jsc_context_get_exception(ctx)) {
-      char* report = jsc_exception_report(e);
-      std::fprintf(stderr, "valence: preload receiver threw: %s\n", report);
-      g_free(report);
-      jsc_context_clear_exception(ctx);
-    }
+    report_exception(ctx, "preload receiver threw");
     g_clear_object(&r);
     g_object_unref(receiver);
   }
@@ -483,13 +490,7 @@ void define_native(JSCContext* ctx, JSCValue* object, const char* name, GCallbac
 // Evaluates a runtime file; false (and a report) when it threw.
 JSCValue* evaluate(JSCContext* ctx, const char* source, const char* uri) {
   JSCValue* v = jsc_context_evaluate_with_source_uri(ctx, source, -1, uri, 1);
-  if (JSCException* e = jsc_context_get_exception(ctx)) {
-    char* report = jsc_exception_report(e);
-    std::fprintf(stderr, "valence: %s failed: %s\n", uri, report);
-    g_free(report);
-    jsc_context_clear_exception(ctx);
-    g_clear_object(&v);
-  }
+  if (report_exception(ctx, std::string(uri) + " failed")) g_clear_object(&v);
   return v;
 }
 
@@ -531,12 +532,7 @@ void install_runtime(const std::shared_ptr<PageState>& page, WebKitFrame* frame)
     JSCValue* error_v = jsc_value_new_string(ctx, page->link ? "" : page->connect_error.c_str());
     JSCValue* argv[6] = {native, codec, bridge, config_v, error_v, local_realm};
     JSCValue* r = jsc_value_function_callv(runtime, 6, argv);
-    if (JSCException* e = jsc_context_get_exception(ctx)) {
-      char* report = jsc_exception_report(e);
-      std::fprintf(stderr, "valence: the preload runtime failed: %s\n", report);
-      g_free(report);
-      jsc_context_clear_exception(ctx);
-    }
+    report_exception(ctx, "the preload runtime failed");
     g_clear_object(&r);
     g_object_unref(error_v);
     g_object_unref(config_v);
