@@ -202,6 +202,9 @@
     function onPortClosed(handle, reason) {
       const port = relays.get(handle);
       relays.delete(handle);
+      // The other end closed first: this port's close token will never be
+      // posted to the relay, so it goes here (else one entry a port stays).
+      closeTokens.delete(handle);
       if (port) ReflectApply(PortClose, port, []);
     }
     function onLost(reason) {
