@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <climits>
+#include <optional>
 #include <string>
 
 #include <sched.h>
@@ -9,6 +10,20 @@
 #include "transport/socket_posix.h"
 
 namespace valence::transport {
+namespace {
+
+// What to give poll() until `deadline`: -1 (no deadline) when timeout_ms < 0,
+// else the milliseconds left; nothing once the deadline has passed.
+std::optional<int> poll_timeout(int timeout_ms, std::chrono::steady_clock::time_point deadline) {
+  if (timeout_ms < 0) return -1;
+  auto left =
+      std::chrono::ceil<std::chrono::milliseconds>(deadline - std::chrono::steady_clock::now())
+          .count();
+  if (left <= 0) return std::nullopt;
+  return static_cast<int>(std::min<long long>(left, INT_MAX));
+}
+
+}  // namespace
 
 Result<void> BlockingIo::flush(int timeout_ms) {
   using Clock = std::chrono::steady_clock;
@@ -21,13 +36,9 @@ Result<void> BlockingIo::flush(int timeout_ms) {
       return make_error(ErrorCode::kDisconnected, "the channel failed while writing");
     if (c.queue_.empty()) break;
     if (c.queued_bytes_ != before) continue;
-    int wait = -1;
-    if (timeout_ms >= 0) {
-      auto left = std::chrono::ceil<std::chrono::milliseconds>(deadline - Clock::now()).count();
-      if (left <= 0) return make_error(ErrorCode::kTimedOut, "timed out writing");
-      wait = static_cast<int>(std::min<long long>(left, INT_MAX));
-    }
-    auto w = wait_fd(c.socket_.get(), true, wait);
+    auto wait = poll_timeout(timeout_ms, deadline);
+    if (!wait) return make_error(ErrorCode::kTimedOut, "timed out writing");
+    auto w = wait_fd(c.socket_.get(), true, *wait);
     if (!w) return Unexpected{w.error()};
   }
   c.update_interest();
@@ -102,15 +113,10 @@ bool BlockingIo::spin_until_readable() {
 
 Result<void> BlockingIo::wait_readable(int timeout_ms,
                                        std::chrono::steady_clock::time_point deadline) {
-  using Clock = std::chrono::steady_clock;
   if (spin_until_readable()) return {};
-  int wait = -1;
-  if (timeout_ms >= 0) {
-    auto left = std::chrono::ceil<std::chrono::milliseconds>(deadline - Clock::now()).count();
-    if (left <= 0) return make_error(ErrorCode::kTimedOut, "timed out waiting for a frame");
-    wait = static_cast<int>(std::min<long long>(left, INT_MAX));
-  }
-  auto w = wait_fd(channel_.socket_.get(), false, wait);
+  auto wait = poll_timeout(timeout_ms, deadline);
+  if (!wait) return make_error(ErrorCode::kTimedOut, "timed out waiting for a frame");
+  auto w = wait_fd(channel_.socket_.get(), false, *wait);
   if (!w) return Unexpected{w.error()};
   if (!*w) return make_error(ErrorCode::kTimedOut, "timed out waiting for a frame");
   return {};
