@@ -33,6 +33,14 @@ int main() {
 #define VALENCE_X(name, value) constant("kStatus" #name, value);
   VALENCE_IPC_REPLY_STATUSES(VALENCE_X)
 #undef VALENCE_X
+#define VALENCE_X(name, value) constant("kOp" #name, value);
+  VALENCE_REMOTE_OPS(VALENCE_X)
+#undef VALENCE_X
+#define VALENCE_X(name, value) constant("kRef" #name, value);
+  VALENCE_REMOTE_REFS(VALENCE_X)
+#undef VALENCE_X
+  constant("kMaxRemoteLocation", ipc::kMaxRemoteLocation);
+  constant("kMaxRemoteReleasePairs", ipc::kMaxRemoteReleasePairs);
 #define VALENCE_X(name, byte) constant("kTag" #name, static_cast<unsigned char>(byte), true);
   VALENCE_CODEC_TAGS(VALENCE_X)
 #undef VALENCE_X

@@ -17,10 +17,11 @@ set(ALLOW_ipc_common "ipc_common;codec;value;transport;loop;base")
 set(ALLOW_ports "ports;ipc_common;codec;value;transport;loop;base")
 # main and renderer never include each other.
 set(ALLOW_ipc_main "ipc_main;ports;ipc_common;codec;value;transport;loop;base")
+set(ALLOW_rmi "rmi;ipc_main;ports;ipc_common;codec;value;transport;loop;base")
 set(ALLOW_ipc_renderer "ipc_renderer;ports;ipc_common;codec;value;transport;loop;base")
 # The GTK/WebKit leaf layers.
 set(ALLOW_loop_glib "loop_glib;loop;base")
-set(ALLOW_ui "ui;loop_glib;ipc_main;ports;ipc_common;codec;value;transport;loop;base")
+set(ALLOW_ui "ui;rmi;loop_glib;ipc_main;ports;ipc_common;codec;value;transport;loop;base")
 set(ALLOW_web_extension "web_extension;loop_glib;ipc_common;codec;value;transport;loop;base")
 # The tests' support library (valence_test_support): a test binary is main
 # and its own children, so both sides; no GTK layer (tests/web uses it too,
@@ -49,6 +50,8 @@ function(layer_of_header header out)
     set(l web_extension)
   elseif(header MATCHES "^valence/message_port\\.h$")
     set(l ports)
+  elseif(header MATCHES "^valence/remote\\.h$" OR header MATCHES "^rmi/")
+    set(l rmi)
   elseif(header MATCHES "^valence/main/")
     set(l ipc_main)
   elseif(header MATCHES "^valence/renderer/")

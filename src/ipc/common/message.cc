@@ -7,18 +7,22 @@ namespace valence::ipc {
 
 const char* message_kind_name(MessageKind kind) noexcept {
   switch (kind) {
-    case MessageKind::kHello: return "Hello";
-    case MessageKind::kWelcome: return "Welcome";
-    case MessageKind::kMessage: return "Message";
-    case MessageKind::kInvoke: return "Invoke";
-    case MessageKind::kInvokeReply: return "InvokeReply";
-    case MessageKind::kMessageSync: return "MessageSync";
-    case MessageKind::kSyncReply: return "SyncReply";
-    case MessageKind::kRendererMessage: return "RendererMessage";
-    case MessageKind::kPostMessage: return "PostMessage";
-    case MessageKind::kPortMessage: return "PortMessage";
+#define VALENCE_X(name, value) \
+  case MessageKind::k##name: return #name;
+    VALENCE_IPC_MESSAGE_KINDS(VALENCE_X)
+#undef VALENCE_X
   }
   return "unknown";
+}
+
+bool is_message_kind(std::uint8_t kind) noexcept {
+  switch (kind) {
+#define VALENCE_X(name, value) \
+  case value: return true;
+    VALENCE_IPC_MESSAGE_KINDS(VALENCE_X)
+#undef VALENCE_X
+  }
+  return false;
 }
 
 void write_header(std::vector<std::uint8_t>& out, std::uint64_t request_id,
@@ -30,7 +34,7 @@ void write_header(std::vector<std::uint8_t>& out, std::uint64_t request_id,
 }
 
 Result<MessageHeader> parse_header(std::uint8_t kind, std::span<const std::uint8_t> payload) {
-  if (kind == 0 || kind > kMaxMessageKind)
+  if (!is_message_kind(kind))
     return make_error(ErrorCode::kBadMessage, "unknown message kind " + std::to_string(kind));
   const char* name = message_kind_name(static_cast<MessageKind>(kind));
   MessageHeader h;

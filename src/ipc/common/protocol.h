@@ -57,7 +57,33 @@ namespace valence::ipc {
   X(PostMessage, 9)                                                            \
   /* On a MessagePort's own socket: port.postMessage(message, [ports]). body   \
      and descriptors as kPostMessage; request id 0, channel empty. */          \
-  X(PortMessage, 10)
+  X(PortMessage, 10)                                                           \
+  /* ---- The remote module (docs/remote.md). Bodies may hold references:     \
+     '\' host objects (RemoteRef below). Main -> page frames of kinds 13, 14,  \
+     15 and 17 carry the document (RemoteContext's gen) as their channel, in  \
+     decimal: the extension drops those of a document that is gone, before   \
+     any script runs. */                                                      \
+  /* page -> main: one remote operation; the page blocks until kRemoteReply.  \
+     request_id: the page's; body: [op, target, name, args] (RemoteOp). */    \
+  X(RemoteSync, 11)                                                            \
+  /* main -> page: request_id of the kRemoteSync; status 0: body             \
+     [descriptors, result]; status 1: [descriptors, error, code]. descriptors:\
+     the classes this document had not been told of yet (first: the page     \
+     builds proxies from them as it decodes the rest). */                    \
+  X(RemoteReply, 13)                                                           \
+  /* Both ways: body [id, n, id, n, ...]: the sender drops n references to    \
+     each of the receiver's exports (main objects, page functions). */        \
+  X(RemoteRelease, 14)                                                         \
+  /* main -> page: call a page function, one way. body [descriptors, fnId,   \
+     args]. */                                                                \
+  X(RemoteCall, 15)                                                            \
+  /* main -> page: a main promise (RemoteRef kPromise) settled. status 0      \
+     fulfilled, 1 rejected; body [descriptors, promiseId, value]. */          \
+  X(RemoteSettle, 17)                                                          \
+  /* page -> main, sent by the extension's C++ (never by scripts): body       \
+     [1, gen] a document opened, [2, gen] it closed. gen counts the page's    \
+     documents; remote operations belong to the last one opened. */          \
+  X(RemoteContext, 18)
 
 enum class MessageKind : std::uint8_t {
 #define VALENCE_X(name, value) k##name = value,
@@ -65,9 +91,8 @@ enum class MessageKind : std::uint8_t {
 #undef VALENCE_X
 };
 
-inline constexpr std::uint8_t kMaxMessageKind = 10;
-
 const char* message_kind_name(MessageKind kind) noexcept;
+bool is_message_kind(std::uint8_t kind) noexcept;
 
 // The status byte of kInvokeReply and kSyncReply: X(name, value). Errors
 // carry an Error body whose message says what happened.
@@ -83,6 +108,58 @@ enum class ReplyStatus : std::uint8_t {
 #undef VALENCE_X
 };
 inline constexpr std::uint8_t kMaxReplyStatus = 3;
+
+// ---- The remote module --------------------------------------------------
+// A remote operation: X(name, code). body of kRemoteSync: [code, target,
+// name, args]; target is a reference (or undefined for the roots), name a
+// member name (or a module/global/builtin name), args an array.
+#define VALENCE_REMOTE_OPS(X)                                                 \
+  X(Require, 1)               /* remote.require(name) */                     \
+  X(GetBuiltin, 2)            /* remote.app, remote.BrowserWindow, ... */     \
+  X(GetGlobal, 3)             /* remote.getGlobal(name) */                   \
+  X(GetCurrentWindow, 4)      /* remote.getCurrentWindow() */                \
+  X(GetCurrentWebContents, 5) /* remote.getCurrentWebContents() */           \
+  X(Process, 6)               /* remote.process (a copy) */                  \
+  X(Get, 10)                  /* target[name] */                             \
+  X(Set, 11)                  /* target[name] = args[0] */                   \
+  X(Call, 12)                 /* target(...args) */                          \
+  X(Construct, 13)            /* new target(...args) */                      \
+  X(CallMember, 14)           /* target[name](...args) */
+
+enum class RemoteOp : std::uint8_t {
+#define VALENCE_X(name, value) k##name = value,
+  VALENCE_REMOTE_OPS(VALENCE_X)
+#undef VALENCE_X
+};
+
+// A reference inside a remote body: the codec's host object ('\', Form::
+// kValence), then u8 kind, varint id, and per kind:
+//   main -> page  kObject, kFunction: varint class (its descriptor comes with
+//                 the first reference of the document); kPromise: nothing.
+//   page -> main  kObject, kFunction: main's own id back (not counted);
+//                 kPageFunction: varint n, n bytes "file:line" (n <= 256);
+//                 kConstant (id 0): varint n, n bytes a serialized value
+//                 (remote.createFunctionWithReturnValue).
+// Counting (Cap'n Proto's): every reference of an export's owner sent to
+// the other side counts one; kRemoteRelease gives them back.
+#define VALENCE_REMOTE_REFS(X) \
+  X(Object, 1)                 \
+  X(Function, 2)               \
+  X(PageFunction, 3)           \
+  X(Promise, 5)                \
+  X(Constant, 6)
+
+enum class RemoteRef : std::uint8_t {
+#define VALENCE_X(name, value) k##name = value,
+  VALENCE_REMOTE_REFS(VALENCE_X)
+#undef VALENCE_X
+};
+inline constexpr std::size_t kMaxRemoteLocation = 256;
+// The most (id, n) pairs one kRemoteRelease may carry.
+inline constexpr std::size_t kMaxRemoteReleasePairs = 4096;
+// kRemoteContext's first element.
+inline constexpr int kRemoteContextOpen = 1;
+inline constexpr int kRemoteContextClose = 2;
 
 // ---- Web pages: how a page's connection is set up (ui <-> web_extension) ---
 //

@@ -109,6 +109,7 @@ ChildHost::ChildHost(MainProcessImpl& main, UniqueFd socket, int pid,
 
 ChildHost::~ChildHost() {
   *self_ = nullptr;
+  if (RemoteDispatcher* remote = main_.remote()) remote->on_host_gone(*this);
   if (contents_) contents_->detach(*this);
   if (child_ && !exited_) {
     ::kill(child_->pid, SIGKILL);
@@ -169,6 +170,17 @@ bool ChildHost::send_or_report(const Message& m) {
     main_.ipc_main().report_error(std::string(message_kind_name(m.kind)) + " '" + m.channel +
                                   "': " + sent.error().message);
   return false;
+}
+
+Result<void> ChildHost::send_raw(MessageKind kind, transport::Buffer payload) {
+  if (!channel_.is_open())
+    return make_error(ErrorCode::kDisconnected, describe() + " is not connected");
+  if (trace_enabled())
+    std::fprintf(stderr, "[ipc] %s <- %s (%zu bytes)\n", describe().c_str(), message_kind_name(kind),
+                 payload.size());
+  auto sent = channel_.send(static_cast<std::uint8_t>(kind), std::move(payload));
+  if (!sent) return make_error(sent.error().code, "to " + describe() + ": " + sent.error().message);
+  return {};
 }
 
 Result<void> ChildHost::post_message(std::string_view channel, Value message,
@@ -235,6 +247,11 @@ void ChildHost::on_frame(transport::Frame frame) {
     // Only postMessage carries descriptors (ports); these are closed here.
     bad_message(std::to_string(frame.fds.size()) + " unexpected descriptors with a frame of kind " +
                 std::to_string(frame.kind));
+    return;
+  }
+  if (hello_done_ && contents_ && frame.kind >= static_cast<std::uint8_t>(MessageKind::kRemoteSync) &&
+      frame.kind <= static_cast<std::uint8_t>(MessageKind::kRemoteContext)) {
+    handle_remote(std::move(frame));
     return;
   }
   auto message = decode_message(frame.kind, frame.payload.span());
@@ -402,6 +419,44 @@ void ChildHost::handle_post_message(Message m) {
   std::vector<Value> args;
   args.push_back(std::move(unpacked->data));
   main_.ipc_main().dispatch_message(event, m.channel, args);
+}
+
+void ChildHost::handle_remote(transport::Frame frame) {
+  auto raw = parse_message(std::move(frame));
+  if (!raw) {
+    bad_message(raw.error().message);
+    return;
+  }
+  RemoteDispatcher* remote = main_.remote();
+  if (!remote) {
+    switch (raw->kind) {
+      case MessageKind::kRemoteContext: return;  // every page says when its documents change
+      case MessageKind::kRemoteSync: {
+        // No remote module in this app: an answer, not a disconnect.
+        Message reply;
+        reply.kind = MessageKind::kRemoteReply;
+        reply.request_id = raw->request_id;
+        reply.status = ReplyStatus::kError;
+        reply.channel = "0";
+        reply.body = Value::array({Value::array({}),
+                                   error_body("remote is disabled for this WebContents"),
+                                   Value("ERR_REMOTE_DISABLED")});
+        (void)send_message(reply);
+        return;
+      }
+      default:
+        bad_message(std::string("unexpected ") + message_kind_name(raw->kind) +
+                    " (this app has no remote module)");
+        return;
+    }
+  }
+  if (trace_enabled())
+    std::fprintf(stderr, "[ipc] %s -> %s #%llu (%zu bytes)\n", describe().c_str(),
+                 message_kind_name(raw->kind), static_cast<unsigned long long>(raw->request_id),
+                 raw->body().size());
+  std::weak_ptr<ChildHost*> alive = self_;
+  auto handled = remote->on_remote_message(*this, *raw);
+  if (!handled && !alive.expired() && *alive.lock()) bad_message(handled.error().message);
 }
 
 void ChildHost::on_process_exit() {

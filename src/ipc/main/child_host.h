@@ -76,6 +76,9 @@ class ChildHost final : public transport::Channel::Delegate {
   // send_message(), reporting a failure other than a lost connection
   // through IpcMain's error reporter (for sends that return a bool).
   bool send_or_report(const Message& m);
+  // Sends a payload built with encode_raw() (the remote module encodes its
+  // own bodies). Errors as send_message().
+  Result<void> send_raw(MessageKind kind, transport::Buffer payload);
   Result<void> post_message(std::string_view channel, Value message,
                             const std::vector<std::shared_ptr<MessagePort>>& transfer);
   bool connected() const noexcept { return channel_.is_open(); }
@@ -93,6 +96,7 @@ class ChildHost final : public transport::Channel::Delegate {
   void handle_invoke(Message m);
   void handle_sync(Message m);
   void handle_post_message(Message m);
+  void handle_remote(transport::Frame frame);
   void bad_message(const std::string& reason);
   void on_process_exit();
   void on_page_hello(Message m);

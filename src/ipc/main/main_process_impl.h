@@ -12,6 +12,7 @@
 
 #include "ipc/main/ipc_main_impl.h"
 #include "ipc/main/page_binder.h"
+#include "ipc/main/remote_dispatcher.h"
 #include "valence/main/main_process.h"
 
 namespace valence::ipc {
@@ -45,7 +46,12 @@ class MainProcessImpl {
   // from inside its own callback.
   void remove_host(ChildHost& host);
 
+  // The remote module's dispatcher (the rmi layer's Registry), or null.
+  RemoteDispatcher* remote() const noexcept { return remote_; }
+  void set_remote(RemoteDispatcher* remote) noexcept { remote_ = remote; }
+
  private:
+  RemoteDispatcher* remote_ = nullptr;
   EventLoop& loop_;
   IpcMainImpl ipc_main_;
   std::map<int, std::weak_ptr<WebContentsImpl>> page_contents_;  // by id

@@ -1,0 +1,606 @@
+#include "rmi/session.h"
+
+#include <string_view>
+#include <utility>
+
+#include "ipc/main/child_host.h"
+#include "rmi/registry_impl.h"
+
+namespace valence::remote {
+namespace {
+
+using detail::DocumentHandle;
+using detail::Export;
+using ipc::RemoteOp;
+
+const char* op_name(RemoteOp op) {
+  switch (op) {
+    case RemoteOp::kRequire: return "require";
+    case RemoteOp::kGetBuiltin: return "getBuiltin";
+    case RemoteOp::kGetGlobal: return "getGlobal";
+    case RemoteOp::kGetCurrentWindow: return "getCurrentWindow";
+    case RemoteOp::kGetCurrentWebContents: return "getCurrentWebContents";
+    case RemoteOp::kProcess: return "process";
+    case RemoteOp::kGet: return "get";
+    case RemoteOp::kSet: return "set";
+    case RemoteOp::kCall: return "call";
+    case RemoteOp::kConstruct: return "construct";
+    case RemoteOp::kCallMember: return "callMember";
+  }
+  return "unknown";
+}
+
+template <class... V>
+std::vector<Value> values(V&&... v) {
+  std::vector<Value> out;
+  out.reserve(sizeof...(V));
+  (out.push_back(std::forward<V>(v)), ...);
+  return out;
+}
+
+bool known_op(std::int32_t code) {
+  switch (code) {
+#define VALENCE_X(name, value) \
+  case value: return true;
+    VALENCE_REMOTE_OPS(VALENCE_X)
+#undef VALENCE_X
+  }
+  return false;
+}
+
+Outcome fail(ErrorPrototype proto, const std::string& message) {
+  auto e = std::make_shared<Value>(detail::make_error_value(proto, message));
+  return Outcome{Unexpected{Error{ErrorCode::kFailed, message, std::move(e)}}, std::nullopt};
+}
+
+// The JS Error an error becomes: its own when it carried one (a
+// HandlerError), a TypeError for a conversion, else an Error.
+Value error_value_of(const Error& error) {
+  if (error.remote && error.remote->is_error()) return error.remote->clone();
+  ErrorPrototype proto =
+      error.code == ErrorCode::kTypeMismatch ? ErrorPrototype::kTypeError : ErrorPrototype::kError;
+  if (error.code == ErrorCode::kOverloaded) proto = ErrorPrototype::kRangeError;
+  return Value(detail::make_error_value(proto, error.message));
+}
+
+// Electron 1.4's text for a failed call, with the underlying error as cause
+// (and its class).
+Outcome call_failed(std::string_view what, const std::string& name, const Error& error) {
+  Value cause = error_value_of(error);
+  const ErrorValue& c = cause.get_error();
+  std::string underlying = c.message ? c.message->utf8() : "";
+  ErrorValue e(c.prototype, String("Could not call remote " + std::string(what) + " '" + name +
+                                   "'. Check that the function signature is correct. "
+                                   "Underlying error: " + underlying));
+  e.set_cause(std::move(cause));
+  auto v = std::make_shared<Value>(std::move(e));
+  return Outcome{Unexpected{Error{error.code, error.message, std::move(v)}}, std::nullopt};
+}
+
+}  // namespace
+
+Session::Session(Registry::Impl& registry, ipc::ChildHost& host) : registry_(registry), host_(host) {}
+
+Session::~Session() {
+  *alive_ = false;
+  close_current();
+}
+
+const Quotas& Session::quotas() const noexcept { return registry_.quotas; }
+
+void Session::close_current() {
+  if (!current_) return;
+  auto doc = std::move(current_);
+  current_.reset();
+  doc->close();
+}
+
+void Session::add_stats(Stats& stats) const {
+  if (!current_ || !current_->alive()) return;
+  const auto& d = *current_;
+  if (!d.exports.empty() || !d.imports.empty() || !d.promises.empty()) ++stats.documents;
+  stats.exports += d.exports.size();
+  for (const auto& [id, e] : d.exports) stats.references += e.count;
+  stats.imports += d.imports.size();
+  stats.promises += d.promises.size();
+}
+
+Result<void> Session::on_message(ipc::RawMessage& m) {
+  switch (m.kind) {
+    case ipc::MessageKind::kRemoteContext: return on_context(m);
+    case ipc::MessageKind::kRemoteSync: return on_sync(m);
+    case ipc::MessageKind::kRemoteRelease: return on_release(m);
+    default:
+      return make_error(ErrorCode::kBadMessage,
+                        std::string("unexpected ") + ipc::message_kind_name(m.kind) + " from a page");
+  }
+}
+
+namespace {
+Result<Value> decode_plain(const ipc::RawMessage& m) {
+  codec::DecodeOptions options;
+  options.form = codec::Form::kValence;
+  auto body = codec::decode(m.body(), options);
+  if (!body)
+    return make_error(ErrorCode::kBadMessage,
+                      std::string(ipc::message_kind_name(m.kind)) + ": " + body.error().message);
+  return body;
+}
+
+// A non-negative integer element of a plain array body.
+bool count_at(const Array& a, std::uint32_t i, std::uint64_t& out) {
+  const Value* v = a.get(i);
+  auto d = v ? v->get_if_number() : std::nullopt;
+  if (!d || !(*d >= 0) || *d > 9007199254740991.0 || static_cast<double>(static_cast<std::uint64_t>(*d)) != *d)
+    return false;
+  out = static_cast<std::uint64_t>(*d);
+  return true;
+}
+}  // namespace
+
+Result<void> Session::on_context(const ipc::RawMessage& m) {
+  auto body = decode_plain(m);
+  if (!body) return Unexpected{body.error()};
+  const Array* a = body->get_if_array();
+  std::uint64_t what = 0, gen = 0;
+  if (!a || a->length() != 2 || !count_at(*a, 0, what) || !count_at(*a, 1, gen) || gen == 0 ||
+      gen > 0xffffffffu)
+    return make_error(ErrorCode::kBadMessage, "RemoteContext: malformed");
+  if (what == static_cast<std::uint64_t>(ipc::kRemoteContextOpen)) {
+    if (gen <= last_ctx_)
+      return make_error(ErrorCode::kBadMessage,
+                        "RemoteContext: document " + std::to_string(gen) + " opened after " +
+                            std::to_string(last_ctx_));
+    close_current();
+    last_ctx_ = static_cast<unsigned>(gen);
+    current_ = std::make_shared<DocumentHandle>();
+    current_->session = this;
+    current_->ctx = last_ctx_;
+    current_->contents_id = host_.contents() ? host_.contents()->id() : 0;
+    return {};
+  }
+  if (what == static_cast<std::uint64_t>(ipc::kRemoteContextClose)) {
+    // A close of a document that is not the current one changes nothing.
+    if (current_ && current_->ctx == gen) close_current();
+    return {};
+  }
+  return make_error(ErrorCode::kBadMessage, "RemoteContext: unknown marker " + std::to_string(what));
+}
+
+Result<void> Session::on_release(const ipc::RawMessage& m) {
+  if (!current_) return make_error(ErrorCode::kBadMessage, "RemoteRelease before a document opened");
+  auto body = decode_plain(m);
+  if (!body) return Unexpected{body.error()};
+  const Array* a = body->get_if_array();
+  if (!a || a->length() % 2 != 0 || a->length() / 2 > ipc::kMaxRemoteReleasePairs)
+    return make_error(ErrorCode::kBadMessage, "RemoteRelease: not a list of (id, count) pairs");
+  auto& doc = *current_;
+  for (std::uint32_t i = 0; i < a->length(); i += 2) {
+    std::uint64_t id = 0, n = 0;
+    if (!count_at(*a, i, id) || !count_at(*a, i + 1, n) || n == 0)
+      return make_error(ErrorCode::kBadMessage, "RemoteRelease: a bad id or count");
+    auto it = doc.exports.find(id);
+    if (it == doc.exports.end())
+      return make_error(ErrorCode::kBadMessage,
+                        "RemoteRelease of remote object " + std::to_string(id) +
+                            ", which this document does not hold");
+    if (n > it->second.count)
+      return make_error(ErrorCode::kBadMessage,
+                        "RemoteRelease of " + std::to_string(n) + " references to remote object " +
+                            std::to_string(id) + ", which has " + std::to_string(it->second.count));
+    it->second.count -= n;
+    if (it->second.count == 0) {
+      // The object's destructor may run here, and may drop Callbacks.
+      Export dropped = std::move(it->second);
+      if (dropped.function)
+        doc.function_ids.erase(dropped.cls);
+      else
+        doc.ids.erase(dropped.weak);
+      doc.exports.erase(it);
+    }
+  }
+  return {};
+}
+
+Result<void> Session::on_sync(ipc::RawMessage& m) {
+  if (!current_) return make_error(ErrorCode::kBadMessage, "RemoteSync before a document opened");
+  auto doc = current_;  // an operation may close the document (a reload it starts)
+  detail::DocumentScope scope(doc);
+  codec::DecodeOptions options;
+  options.form = codec::Form::kValence;
+  detail::RefCodec refs(*doc, registry_.quotas);
+  options.delegate = &refs;
+  options.produced_refs = nullptr;
+  auto decoded = codec::decode(m.body(), options);
+  if (!decoded) {
+    doc->op_callbacks.clear();
+    return make_error(ErrorCode::kBadMessage, "RemoteSync: " + decoded.error().message);
+  }
+  auto parts = ipc::take_args(*decoded, true);
+  if (!parts || parts->size() != 4 || !(*parts)[0].is_number() ||
+      !((*parts)[2].is_string() || (*parts)[2].is_undefined()) || !(*parts)[3].is_array()) {
+    doc->op_callbacks.clear();
+    return make_error(ErrorCode::kBadMessage, "RemoteSync: not [op, target, name, args]");
+  }
+  auto code = (*parts)[0].get_if_int32();
+  if (!code || !known_op(*code)) {
+    doc->op_callbacks.clear();
+    return make_error(ErrorCode::kBadMessage, "RemoteSync: unknown operation");
+  }
+  auto args = ipc::take_args((*parts)[3], true);
+  if (!args) {
+    doc->op_callbacks.clear();
+    return make_error(ErrorCode::kBadMessage, "RemoteSync: " + args.error().message);
+  }
+  std::string name = (*parts)[2].is_string() ? (*parts)[2].get_string() : std::string();
+  OpResult result;
+  if (!registry_.enabled(doc->contents_id)) {
+    result.outcome = fail(ErrorPrototype::kError, "remote is disabled for this WebContents");
+    result.code = "ERR_REMOTE_DISABLED";
+  } else {
+    result = run_op(*doc, static_cast<RemoteOp>(*code), (*parts)[1], name, *args);
+  }
+  args->clear();
+  parts->clear();
+  if (doc->alive()) reply(*doc, m.request_id, std::move(result));
+  doc->op_callbacks.clear();
+  return {};
+}
+
+Session::OpResult Session::run_op(DocumentHandle& doc, RemoteOp op, const Value& target,
+                                  const std::string& name, const std::vector<Value>& args) {
+  if (op <= RemoteOp::kProcess) return run_root(doc, op, name);
+  const HostObject* ref = target.get_if_host_object();
+  if (!ref) return {fail(ErrorPrototype::kTypeError, "a remote operation without a remote object"), {}};
+  auto it = doc.exports.find(ref->handle);
+  if (it == doc.exports.end())  // the decoder checked; a member call may have released it since
+    return {fail(ErrorPrototype::kError, "remote object has been released"), {}};
+  Export& e = it->second;
+  OpInfo info{host_.contents(), op_name(op), e.cls->name(), name};
+  if (Decision d = registry_.filter_op(info); !d.allowed)
+    return {fail(ErrorPrototype::kError, "Blocked remote " + std::string(op_name(op)) + " of '" +
+                                             e.cls->name() + (name.empty() ? "" : "." + name) +
+                                             "': " + d.reason),
+            "ERR_REMOTE_BLOCKED"};
+  if (e.function) return run_on_function(doc, op, e, name, args);
+  return run_on_object(doc, op, e, name, args);
+}
+
+Session::OpResult Session::run_root(DocumentHandle& doc, RemoteOp op, const std::string& name) {
+  (void)doc;
+  auto& r = registry_;
+  RootEvent event;
+  event.sender = host_.contents();
+  event.name = name;
+  auto blocked = [&](const std::string& what) -> OpResult {
+    return {fail(ErrorPrototype::kError, "Blocked " + what), "ERR_REMOTE_BLOCKED"};
+  };
+  OpInfo info{host_.contents(), op_name(op), "", name};
+  if (Decision d = r.filter_op(info); !d.allowed)
+    return {fail(ErrorPrototype::kError, "Blocked remote." + std::string(op_name(op)) + "('" +
+                                             name + "'): " + d.reason),
+            "ERR_REMOTE_BLOCKED"};
+  switch (op) {
+    case RemoteOp::kRequire: {
+      if (!r.filter_root(r.on_require, event)) return blocked("remote.require('" + name + "')");
+      if (event.has_return_value) return {Outcome{std::move(event.return_value), std::nullopt}, {}};
+      auto it = r.modules.find(name);
+      if (it == r.modules.end())
+        return {fail(ErrorPrototype::kError, "Cannot find module '" + name + "'"), "MODULE_NOT_FOUND"};
+      return {Outcome{detail::export_object(it->second.self, typeid(Registry::Impl::ModuleObject)),
+                      std::nullopt},
+              {}};
+    }
+    case RemoteOp::kGetBuiltin: {
+      if (!r.filter_root(r.on_get_builtin, event)) return blocked("remote.getBuiltin('" + name + "')");
+      if (event.has_return_value) return {Outcome{std::move(event.return_value), std::nullopt}, {}};
+      auto it = r.builtins.find(name);
+      if (it == r.builtins.end()) return {Outcome{}, {}};  // undefined, as an absent getter
+      if (it->second.constructor)
+        return {Outcome{detail::export_function(
+                            std::shared_ptr<const ClassInfo>(std::shared_ptr<void>(), it->second.constructor)),
+                        std::nullopt},
+                {}};
+      return {Outcome{detail::export_object(it->second.object, it->second.type), std::nullopt}, {}};
+    }
+    case RemoteOp::kGetGlobal: {
+      if (!r.filter_root(r.on_get_global, event)) return blocked("remote.getGlobal('" + name + "')");
+      if (event.has_return_value) return {Outcome{std::move(event.return_value), std::nullopt}, {}};
+      auto it = r.globals.find(name);
+      if (it == r.globals.end()) return {Outcome{}, {}};
+      if (it->second.shared)
+        return {Outcome{detail::export_object(it->second.shared, typeid(SharedObject)), std::nullopt}, {}};
+      return {Outcome{it->second.copy.clone(), std::nullopt}, {}};
+    }
+    case RemoteOp::kGetCurrentWindow:
+      if (!r.filter_root(r.on_get_current_window, event)) return blocked("remote.getCurrentWindow()");
+      if (event.has_return_value) return {Outcome{std::move(event.return_value), std::nullopt}, {}};
+      if (!r.current_window) return {Outcome{Value(nullptr), std::nullopt}, {}};
+      return {Outcome{r.current_window(host_.contents()), std::nullopt}, {}};
+    case RemoteOp::kGetCurrentWebContents:
+      if (!r.filter_root(r.on_get_current_web_contents, event))
+        return blocked("remote.getCurrentWebContents()");
+      if (event.has_return_value) return {Outcome{std::move(event.return_value), std::nullopt}, {}};
+      if (!r.current_web_contents) return {Outcome{Value(nullptr), std::nullopt}, {}};
+      return {Outcome{r.current_web_contents(host_.contents()), std::nullopt}, {}};
+    case RemoteOp::kProcess: {
+      auto it = r.globals.find("process");
+      if (it != r.globals.end() && !it->second.shared)
+        return {Outcome{it->second.copy.clone(), std::nullopt}, {}};
+      return {Outcome{Value(nullptr), std::nullopt}, {}};
+    }
+    default: break;
+  }
+  return {fail(ErrorPrototype::kError, "unknown remote operation"), {}};
+}
+
+Session::OpResult Session::run_on_object(DocumentHandle& doc, RemoteOp op, Export& e,
+                                         const std::string& name, const std::vector<Value>& args) {
+  detail::Self self = e.strong ? e.strong : e.weak.lock();
+  if (!self) return {fail(ErrorPrototype::kTypeError, "Object has been destroyed"), {}};
+  const ClassInfo& cls = *e.cls;
+  CallContext ctx{host_.contents(), doc.ctx};
+  auto no_member = [&]() -> OpResult {
+    return {fail(ErrorPrototype::kTypeError,
+                 "remote object of class '" + cls.name() + "' has no member '" + name + "'"),
+            {}};
+  };
+  if (cls.dynamic()) {
+    auto* shared = static_cast<SharedObject*>(self.get());
+    if (op == RemoteOp::kGet) return {Outcome{shared->get(name), std::nullopt}, {}};
+    if (op == RemoteOp::kSet) {
+      shared->set(name, args.empty() ? Value() : args[0].clone());
+      return {Outcome{}, {}};
+    }
+    return no_member();
+  }
+  switch (op) {
+    case RemoteOp::kGet: {
+      const ClassInfo::Property* p = cls.find_property(name);
+      if (!p) return no_member();
+      auto v = p->get(self, ctx);
+      if (!v) return {Outcome{Unexpected{v.error()}, std::nullopt}, {}};
+      return {Outcome{std::move(v).value(), std::nullopt}, {}};
+    }
+    case RemoteOp::kSet: {
+      const ClassInfo::Property* p = cls.find_property(name);
+      if (!p) return no_member();
+      if (!p->set)
+        return {fail(ErrorPrototype::kTypeError, "Cannot assign to read only property '" + name +
+                                                     "' of remote object of class '" + cls.name() + "'"),
+                {}};
+      static const Value kUndefined;
+      auto r = p->set(self, ctx, args.empty() ? kUndefined : args[0]);
+      if (!r) return {Outcome{Unexpected{r.error()}, std::nullopt}, {}};
+      return {Outcome{}, {}};
+    }
+    case RemoteOp::kCallMember: {
+      if (const ClassInfo::Method* m = cls.find_method(name)) {
+        // A base's member gets the object as its own class.
+        detail::Self target = self;
+        for (const ClassInfo* c = &cls; c; c = c->base()) {
+          bool own = false;
+          for (const auto& mm : c->methods()) own = own || &mm == m;
+          if (own) break;
+          target = c->upcast_to(*c->base(), target);
+        }
+        Outcome out = m->call(target, ctx, args);
+        if (!out.now) return {call_failed("function", name, out.now.error()), {}};
+        return {std::move(out), {}};
+      }
+      if (Events* events = cls.events_of(self)) {
+        OpResult r = events_op(doc, *events, name, args);
+        if (r.outcome.now || !r.code.empty() || r.outcome.later) return r;
+      }
+      return no_member();
+    }
+    case RemoteOp::kCall:
+    case RemoteOp::kConstruct:
+      return {fail(ErrorPrototype::kTypeError, "remote object of class '" + cls.name() + "' is not a function"), {}};
+    default: break;
+  }
+  return no_member();
+}
+
+Session::OpResult Session::run_on_function(DocumentHandle& doc, RemoteOp op, Export& e,
+                                           const std::string& name, const std::vector<Value>& args) {
+  const ClassInfo& cls = *e.cls;
+  CallContext ctx{host_.contents(), doc.ctx};
+  switch (op) {
+    case RemoteOp::kCall: {
+      if (!cls.is_function())
+        return {fail(ErrorPrototype::kTypeError,
+                     "Class constructor " + cls.name() + " cannot be invoked without 'new'"),
+                {}};
+      Outcome out = cls.call_function(ctx, args);
+      if (!out.now) return {call_failed("function", cls.name(), out.now.error()), {}};
+      return {std::move(out), {}};
+    }
+    case RemoteOp::kConstruct: {
+      if (!cls.constructible())
+        return {fail(ErrorPrototype::kTypeError, cls.name() + " is not a constructor"), {}};
+      auto made = cls.construct(ctx, args);
+      if (!made) return {call_failed("constructor", cls.name(), made.error()), {}};
+      return {Outcome{detail::export_object(std::move(made).value(), cls.type()), std::nullopt}, {}};
+    }
+    case RemoteOp::kCallMember: {
+      const ClassInfo::Static* s = cls.find_static(name);
+      if (!s)
+        return {fail(ErrorPrototype::kTypeError,
+                     "remote class '" + cls.name() + "' has no static member '" + name + "'"),
+                {}};
+      Outcome out = s->call(ctx, args);
+      if (!out.now) return {call_failed("function", name, out.now.error()), {}};
+      return {std::move(out), {}};
+    }
+    default:
+      return {fail(ErrorPrototype::kTypeError,
+                   "remote function '" + cls.name() + "' has no member '" + name + "'"),
+              {}};
+  }
+}
+
+Session::OpResult Session::events_op(DocumentHandle& doc, Events& events, const std::string& name,
+                                     const std::vector<Value>& args) {
+  auto event_name = [&]() -> Result<std::string> {
+    return valence::from_value<std::string>(valence::detail::arg_or_undefined(args, 0), "args[0]");
+  };
+  auto listener = [&]() -> Result<Callback> {
+    return valence::from_value<Callback>(valence::detail::arg_or_undefined(args, 1), "args[1]");
+  };
+  auto bad = [&](const Error& error) -> OpResult { return {call_failed("function", name, error), {}}; };
+  if (name == "on" || name == "addListener" || name == "once") {
+    auto n = event_name();
+    if (!n) return bad(n.error());
+    auto cb = listener();
+    if (!cb) return bad(cb.error());
+    events.add(std::move(n).value(), std::move(cb).value(), name == "once");
+    return {Outcome{}, {}};
+  }
+  if (name == "off" || name == "removeListener") {
+    auto n = event_name();
+    if (!n) return bad(n.error());
+    auto cb = listener();
+    if (!cb) return bad(cb.error());
+    events.remove(*n, *cb);
+    return {Outcome{}, {}};
+  }
+  if (name == "removeAllListeners") {
+    std::string n;
+    if (!args.empty() && !args[0].is_undefined()) {
+      auto r = event_name();
+      if (!r) return bad(r.error());
+      n = std::move(r).value();
+    }
+    events.remove_all(n, doc.contents_id, doc.ctx);
+    return {Outcome{}, {}};
+  }
+  if (name == "listenerCount") {
+    auto n = event_name();
+    if (!n) return bad(n.error());
+    return {Outcome{Value(static_cast<double>(events.listener_count(*n))), std::nullopt}, {}};
+  }
+  return {Outcome{make_error(ErrorCode::kFailed, ""), std::nullopt}, {}};
+}
+
+// ---- what main sends ----------------------------------------------------------
+
+void Session::send(DocumentHandle& doc, ipc::MessageKind kind, std::uint64_t request_id,
+                   ipc::ReplyStatus status, std::vector<Value> body) {
+  std::vector<std::uint8_t> out;
+  ipc::write_header(out, request_id, std::to_string(doc.ctx), status);
+  std::size_t header = out.size();
+  codec::EncodeOptions options;
+  options.form = codec::Form::kValence;
+  detail::RefCodec refs(doc, registry_.quotas);
+  options.delegate = &refs;
+  options.root_name = "result";
+  // The classes first: the page builds proxies as it decodes the rest.
+  body.insert(body.begin(), doc.take_descriptors());
+  Value value = Value::array(std::move(body));
+  auto encoded = codec::encode_into(value, out, options, header);
+  if (!encoded) {
+    doc.sweep_fresh();
+    std::string why = encoded.error().message;
+    if (kind == ipc::MessageKind::kRemoteCall || kind == ipc::MessageKind::kRemoteRelease) {
+      host_.main().ipc_main().report_error("remote: a callback's arguments could not be sent: " + why);
+      return;
+    }
+    // The page still gets an answer, saying why.
+    out.resize(0);
+    ipc::write_header(out, request_id, std::to_string(doc.ctx), ipc::ReplyStatus::kError);
+    Value error(detail::make_error_value(ErrorPrototype::kError, "the result could not be sent: " + why));
+    Value fallback = kind == ipc::MessageKind::kRemoteSettle
+                         ? Value::array({Value::array({}), value.get_array().get(1)->clone(), std::move(error)})
+                         : Value::array({Value::array({}), std::move(error)});
+    codec::EncodeOptions plain;
+    plain.form = codec::Form::kValence;
+    if (!codec::encode_into(fallback, out, plain, out.size())) return;
+  }
+  doc.sweep_fresh();
+  (void)host_.send_raw(kind, transport::Buffer::adopt(std::move(out)));
+}
+
+void Session::reply(DocumentHandle& doc, std::uint64_t request_id, OpResult result) {
+  if (std::exchange(doc.quota_hit, false)) {
+    doc.sweep_fresh();
+    result.outcome = fail(ErrorPrototype::kRangeError,
+                          "too many remote objects for this document (limit " +
+                              std::to_string(registry_.quotas.max_exports) + " objects, " +
+                              std::to_string(registry_.quotas.max_imports) + " page functions)");
+    result.code = "ERR_REMOTE_QUOTA";
+  }
+  Outcome& out = result.outcome;
+  if (out.later) {
+    std::uint64_t id = doc.next_promise++;
+    doc.promises.insert(id);
+    send(doc, ipc::MessageKind::kRemoteReply, request_id, ipc::ReplyStatus::kOk,
+         values(Value(HostObject{detail::kPromiseRef, id})));
+    settle_later(doc, id, std::move(*out.later));
+    return;
+  }
+  if (out.now) {
+    send(doc, ipc::MessageKind::kRemoteReply, request_id, ipc::ReplyStatus::kOk,
+         values(std::move(out.now).value()));
+    return;
+  }
+  Value code = result.code.empty() ? Value() : Value(result.code);
+  send(doc, ipc::MessageKind::kRemoteReply, request_id, ipc::ReplyStatus::kError,
+       values(error_value_of(out.now.error()), std::move(code)));
+}
+
+void Session::settle_later(DocumentHandle& doc, std::uint64_t id, Future<Value> later) {
+  std::weak_ptr<DocumentHandle> weak = doc.shared_from_this();
+  later.then([weak, id](Result<Value> r) {
+    auto d = weak.lock();
+    // A document that ended gets nothing, and no reference is counted.
+    if (!d || !d->alive() || !d->promises.erase(id)) return;
+    detail::DocumentScope scope(d);
+    if (r)
+      d->session->send(*d, ipc::MessageKind::kRemoteSettle, 0, ipc::ReplyStatus::kOk,
+                       values(Value(static_cast<double>(id)), std::move(r).value()));
+    else
+      d->session->send(*d, ipc::MessageKind::kRemoteSettle, 0, ipc::ReplyStatus::kError,
+                       values(Value(static_cast<double>(id)), error_value_of(r.error())));
+  });
+}
+
+bool Session::call(DocumentHandle& doc, detail::CallbackState& fn, std::vector<Value> args) {
+  detail::DocumentScope scope(doc.shared_from_this());
+  send(doc, ipc::MessageKind::kRemoteCall, 0, ipc::ReplyStatus::kOk,
+       values(Value(static_cast<double>(fn.id)), Value::array(std::move(args))));
+  return true;
+}
+
+void Session::release_import(DocumentHandle& doc, std::uint64_t id) {
+  auto it = doc.imports.find(id);
+  if (it == doc.imports.end()) return;
+  // A newer Callback of the same function (sent again since) keeps it.
+  if (!it->second.state.expired()) return;
+  doc.release_queue.push_back(id);
+  doc.release_queue.push_back(it->second.count);
+  doc.imports.erase(it);
+  if (doc.release_queue.size() == 2) {
+    std::weak_ptr<DocumentHandle> weak = doc.shared_from_this();
+    std::weak_ptr<bool> alive = alive_;
+    host_.main().loop().post([this, weak, alive] {
+      if (alive.lock()) flush_releases(weak);
+    });
+  }
+}
+
+void Session::flush_releases(std::weak_ptr<DocumentHandle> weak) {
+  auto doc = weak.lock();
+  if (!doc || !doc->alive() || doc->release_queue.empty()) return;
+  std::vector<Value> pairs;
+  for (std::uint64_t n : doc->release_queue) pairs.emplace_back(static_cast<double>(n));
+  doc->release_queue.clear();
+  std::vector<std::uint8_t> out;
+  ipc::write_header(out, 0, std::to_string(doc->ctx), ipc::ReplyStatus::kOk);
+  codec::EncodeOptions options;
+  options.form = codec::Form::kValence;
+  if (codec::encode_into(Value::array(std::move(pairs)), out, options, out.size()))
+    (void)host_.send_raw(ipc::MessageKind::kRemoteRelease, transport::Buffer::adopt(std::move(out)));
+}
+
+}  // namespace valence::remote

@@ -1,0 +1,77 @@
+// Session: the remote module on one renderer connection: its documents
+// (RemoteContext markers say which is current), the operations they send,
+// and what main sends them (replies, callback calls, promise settlements,
+// releases). A connection that ends takes all of it along.
+//
+// Thread safety: loop-affine.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "ipc/common/message.h"
+#include "rmi/document.h"
+
+namespace valence::ipc {
+class ChildHost;
+}
+
+namespace valence::remote {
+
+class Session {
+ public:
+  Session(Registry::Impl& registry, ipc::ChildHost& host);
+  ~Session();
+  Session(const Session&) = delete;
+  Session& operator=(const Session&) = delete;
+
+  // A remote message from the page. An error: a bad message.
+  Result<void> on_message(ipc::RawMessage& m);
+
+  const Quotas& quotas() const noexcept;
+  std::shared_ptr<detail::DocumentHandle> current() const { return current_; }
+  ipc::ChildHost& host() noexcept { return host_; }
+  Registry::Impl& registry() noexcept { return registry_; }
+  void add_stats(Stats& stats) const;
+
+  // Called by Callback and CallbackState.
+  bool call(detail::DocumentHandle& doc, detail::CallbackState& fn, std::vector<Value> args);
+  void release_import(detail::DocumentHandle& doc, std::uint64_t id);
+
+ private:
+  Result<void> on_context(const ipc::RawMessage& m);
+  Result<void> on_sync(ipc::RawMessage& m);
+  Result<void> on_release(const ipc::RawMessage& m);
+  void close_current();
+
+  struct OpResult {
+    Outcome outcome;
+    std::string code;  // the error's `code` (ERR_REMOTE_DISABLED, MODULE_NOT_FOUND...)
+  };
+  OpResult run_op(detail::DocumentHandle& doc, ipc::RemoteOp op, const Value& target,
+                  const std::string& name, const std::vector<Value>& args);
+  OpResult run_root(detail::DocumentHandle& doc, ipc::RemoteOp op, const std::string& name);
+  OpResult run_on_object(detail::DocumentHandle& doc, ipc::RemoteOp op, detail::Export& e,
+                         const std::string& name, const std::vector<Value>& args);
+  OpResult run_on_function(detail::DocumentHandle& doc, ipc::RemoteOp op, detail::Export& e,
+                           const std::string& name, const std::vector<Value>& args);
+  OpResult events_op(detail::DocumentHandle& doc, Events& events, const std::string& name,
+                     const std::vector<Value>& args);
+
+  // Encodes [value, descriptors(, code)] for `doc` and sends it.
+  void send(detail::DocumentHandle& doc, ipc::MessageKind kind, std::uint64_t request_id,
+            ipc::ReplyStatus status, std::vector<Value> body);
+  void reply(detail::DocumentHandle& doc, std::uint64_t request_id, OpResult result);
+  void settle_later(detail::DocumentHandle& doc, std::uint64_t request_id, Future<Value> later);
+  void flush_releases(std::weak_ptr<detail::DocumentHandle> weak);
+
+  Registry::Impl& registry_;
+  ipc::ChildHost& host_;
+  std::shared_ptr<detail::DocumentHandle> current_;
+  unsigned last_ctx_ = 0;
+  std::shared_ptr<bool> alive_ = std::make_shared<bool>(true);
+};
+
+}  // namespace valence::remote
