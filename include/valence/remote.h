@@ -291,6 +291,7 @@ struct Invoker<std::tuple<A...>> {
       }
     };
     (one(std::integral_constant<std::size_t, I>{}), ...);
+    (void)one;
     if (!ok) return Outcome{Unexpected{error}, std::nullopt};
     auto pick = [&](auto index) -> decltype(auto) {
       constexpr std::size_t i = decltype(index)::value;
@@ -302,6 +303,8 @@ struct Invoker<std::tuple<A...>> {
         return std::move(*std::get<i>(converted));
       }
     };
+    (void)pick;
+    (void)args;
     try {
       using R = std::invoke_result_t<F&, A...>;
       if constexpr (std::is_void_v<R>) {
@@ -505,6 +508,14 @@ class Class final : public ClassInfo {
   // listenerCount over the object's Events.
   Class& events(Events T::*member) {
     events_ = [member](const detail::Self& self) { return &(static_cast<T*>(self.get())->*member); };
+    return *this;
+  }
+  // ... or over an Events an accessor finds for the object: accessor(T&) -> Events*.
+  template <class F>
+  Class& events(F accessor) {
+    events_ = [a = std::move(accessor)](const detail::Self& self) mutable -> Events* {
+      return a(*static_cast<T*>(self.get()));
+    };
     return *this;
   }
   // A function on the constructor (BrowserWindow.fromId).

@@ -41,9 +41,6 @@ Result<std::uint64_t> DocumentHandle::export_object(Self object, const ClassInfo
   ids.emplace(std::weak_ptr<void>(object), id);
   exports.emplace(id, std::move(e));
   fresh.push_back(id);
-  const SharedObject* shared =
-      cls.dynamic() ? static_cast<const SharedObject*>(object.get()) : nullptr;
-  describe(cls, shared);
   return id;
 }
 
@@ -58,7 +55,6 @@ std::uint64_t DocumentHandle::export_function(const ClassInfo& cls,
   exports.emplace(id, std::move(e));
   function_ids.emplace(&cls, id);
   fresh.push_back(id);
-  describe(cls, nullptr);
   return id;
 }
 
@@ -75,18 +71,6 @@ void DocumentHandle::sweep_fresh() {
   fresh.clear();
 }
 
-void DocumentHandle::describe(const ClassInfo& cls, const SharedObject* shared) {
-  if (cls.base()) describe(*cls.base(), nullptr);
-  if (!classes_sent.insert(cls.id()).second) return;
-  pending_descriptors.push_back(describe_class(cls, shared));
-}
-
-Value DocumentHandle::take_descriptors() {
-  Value out = Value::array(std::move(pending_descriptors));
-  pending_descriptors.clear();
-  return out;
-}
-
 void DocumentHandle::close() {
   if (!session) return;
   session = nullptr;
@@ -97,7 +81,6 @@ void DocumentHandle::close() {
   function_ids.clear();
   fresh.clear();
   promises.clear();
-  pending_descriptors.clear();
   release_queue.clear();
   op_callbacks.clear();
   std::vector<std::shared_ptr<CallbackState>> states;
@@ -140,10 +123,19 @@ Result<void> RefCodec::write_host_object(const HostObject& object, std::vector<s
     auto it = doc_.exports.find(object.handle);
     if (it == doc_.exports.end())
       return make_error(ErrorCode::kCloneError, "a remote reference of another document");
-    kind(it->second.function ? ipc::RemoteRef::kFunction : ipc::RemoteRef::kObject);
+    const Export& e = it->second;
+    kind(e.function ? ipc::RemoteRef::kFunction : ipc::RemoteRef::kObject);
     codec::write_varint(out, object.handle);
-    codec::write_varint(out, it->second.cls->id());
+    codec::write_varint(out, e.cls->id());
+    const SharedObject* shared = nullptr;
+    Self self;
+    if (e.cls->dynamic()) {
+      self = e.strong;
+      shared = static_cast<const SharedObject*>(self.get());
+    }
+    if (auto r = write_descriptors(*e.cls, shared, out); !r) return r;
     ++it->second.count;
+    counted_.push_back(object.handle);
     return {};
   }
   if (object.kind == kPromiseRef) {
@@ -164,6 +156,39 @@ Result<void> RefCodec::write_host_object(const HostObject& object, std::vector<s
                       "a remote object can be sent only as the result or argument of a remote "
                       "call (it was converted outside one)");
   return make_error(ErrorCode::kCloneError, "host object '" + object.kind + "' cannot be sent");
+}
+
+Result<void> RefCodec::write_descriptors(const ClassInfo& cls, const SharedObject* shared,
+                                         std::vector<std::uint8_t>& out) {
+  std::vector<const ClassInfo*> chain;  // bases first
+  for (const ClassInfo* c = &cls; c; c = c->base())
+    if (!doc_.classes_sent.count(c->id())) chain.insert(chain.begin(), c);
+  if (chain.empty()) {
+    codec::write_varint(out, 0);
+    return {};
+  }
+  std::vector<Value> descriptors;
+  for (const ClassInfo* c : chain) {
+    descriptors.push_back(describe_class(*c, c == &cls ? shared : nullptr));
+    doc_.classes_sent.insert(c->id());
+    described_.push_back(c->id());
+  }
+  codec::EncodeOptions options;
+  options.form = codec::Form::kValence;
+  auto bytes = codec::encode(Value::array(std::move(descriptors)), options);
+  if (!bytes) return Unexpected{bytes.error()};
+  codec::write_varint(out, bytes->size());
+  out.insert(out.end(), bytes->begin(), bytes->end());
+  return {};
+}
+
+void RefCodec::undo() {
+  for (std::uint32_t id : described_) doc_.classes_sent.erase(id);
+  described_.clear();
+  for (std::uint64_t id : counted_)
+    if (auto it = doc_.exports.find(id); it != doc_.exports.end() && it->second.count > 0)
+      --it->second.count;
+  counted_.clear();
 }
 
 Result<Value> RefCodec::read_host_object(codec::ByteReader& reader) {

@@ -66,7 +66,6 @@ struct DocumentHandle : std::enable_shared_from_this<DocumentHandle> {
   std::uint64_t next_export = 1;
   std::vector<std::uint64_t> fresh;  // exports made during this operation (swept if unsent)
   std::set<std::uint32_t> classes_sent;
-  std::vector<Value> pending_descriptors;  // sent with the next message
   struct Import {
     std::weak_ptr<CallbackState> state;
     std::uint64_t count = 0;
@@ -85,25 +84,30 @@ struct DocumentHandle : std::enable_shared_from_this<DocumentHandle> {
   std::uint64_t export_function(const ClassInfo& cls, std::shared_ptr<const ClassInfo> keep);
   // Exports made during the operation that no message carried.
   void sweep_fresh();
-  // Describes the class (and its bases) with the next message, once a
-  // document; a SharedObject's keys are those it has now.
-  void describe(const ClassInfo& cls, const SharedObject* shared);
-  // The descriptors of the classes described since the last call.
-  Value take_descriptors();
   // Drops everything (the document ended).
   void close();
 };
 
 // Encodes and decodes a document's references (the '\' host objects).
+// A class travels with its first reference in a document: the reference's
+// payload then carries its descriptor (and its bases'), so the page builds
+// the proxy as it decodes.
 class RefCodec final : public codec::EncodeDelegate, public codec::DecodeDelegate {
  public:
   RefCodec(DocumentHandle& doc, const Quotas& quotas) : doc_(doc), quotas_(quotas) {}
   Result<void> write_host_object(const HostObject& object, std::vector<std::uint8_t>& out) override;
   Result<Value> read_host_object(codec::ByteReader& reader) override;
+  // The message was not sent after all: the page got neither these
+  // references nor these classes.
+  void undo();
 
  private:
+  Result<void> write_descriptors(const ClassInfo& cls, const SharedObject* shared,
+                                 std::vector<std::uint8_t>& out);
   DocumentHandle& doc_;
   const Quotas& quotas_;
+  std::vector<std::uint32_t> described_;
+  std::vector<std::uint64_t> counted_;
 };
 
 Value describe_class(const ClassInfo& cls, const SharedObject* shared);

@@ -495,11 +495,10 @@ void Session::send(DocumentHandle& doc, ipc::MessageKind kind, std::uint64_t req
   detail::RefCodec refs(doc, registry_.quotas);
   options.delegate = &refs;
   options.root_name = "result";
-  // The classes first: the page builds proxies as it decodes the rest.
-  body.insert(body.begin(), doc.take_descriptors());
   Value value = Value::array(std::move(body));
   auto encoded = codec::encode_into(value, out, options, header);
   if (!encoded) {
+    refs.undo();
     doc.sweep_fresh();
     std::string why = encoded.error().message;
     if (kind == ipc::MessageKind::kRemoteCall || kind == ipc::MessageKind::kRemoteRelease) {
@@ -511,8 +510,8 @@ void Session::send(DocumentHandle& doc, ipc::MessageKind kind, std::uint64_t req
     ipc::write_header(out, request_id, std::to_string(doc.ctx), ipc::ReplyStatus::kError);
     Value error(detail::make_error_value(ErrorPrototype::kError, "the result could not be sent: " + why));
     Value fallback = kind == ipc::MessageKind::kRemoteSettle
-                         ? Value::array({Value::array({}), value.get_array().get(1)->clone(), std::move(error)})
-                         : Value::array({Value::array({}), std::move(error)});
+                         ? Value::array({value.get_array().get(0)->clone(), std::move(error)})
+                         : Value::array({std::move(error)});
     codec::EncodeOptions plain;
     plain.form = codec::Form::kValence;
     if (!codec::encode_into(fallback, out, plain, out.size())) return;

@@ -60,7 +60,7 @@ class Session {
   OpResult events_op(detail::DocumentHandle& doc, Events& events, const std::string& name,
                      const std::vector<Value>& args);
 
-  // Encodes [value, descriptors(, code)] for `doc` and sends it.
+  // Encodes `body` (an array) with `doc`'s references and sends it.
   void send(detail::DocumentHandle& doc, ipc::MessageKind kind, std::uint64_t request_id,
             ipc::ReplyStatus status, std::vector<Value> body);
   void reply(detail::DocumentHandle& doc, std::uint64_t request_id, OpResult result);

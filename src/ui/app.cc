@@ -167,6 +167,7 @@ App::~App() {
   for (auto& [id, w] : windows) w->destroy();
   windows.clear();
   impl_->windows.clear();
+  impl_->remote.reset();
   impl_->main.reset();
   if (impl_->context) g_object_unref(impl_->context);
   impl_->page_server.reset();
@@ -226,6 +227,14 @@ std::vector<std::shared_ptr<BrowserWindow>> App::windows() const {
   std::vector<std::shared_ptr<BrowserWindow>> out;
   for (const auto& [id, w] : impl_->windows) out.push_back(w);
   return out;
+}
+
+remote::Registry& App::remote() {
+  if (!impl_->remote) {
+    impl_->remote = std::make_unique<remote::Registry>(main_process());
+    register_remote_builtins(*this, *impl_->remote);
+  }
+  return *impl_->remote;
 }
 
 std::string App::name() const {

@@ -14,6 +14,7 @@
 #include "valence/base/unique_fd.h"
 #include "valence/ui/app.h"
 #include "valence/ui/browser_window.h"
+#include "valence/remote.h"
 #include "valence/ui/menu.h"
 
 namespace valence {
@@ -34,11 +35,16 @@ struct App::Impl {
   bool quitting = false;
   std::vector<UniqueFunction<void()>> when_ready;
   std::vector<UniqueFunction<void()>> window_all_closed;
+  // After `main`: destroyed before it (its sessions name main's hosts).
+  std::unique_ptr<remote::Registry> remote;
 
   WebKitWebContext* web_context();  // created on first use
   void start_page_server();
   void window_closed(int id);
 };
+
+// The built-ins pages reach through remote (remote_builtins.cc).
+void register_remote_builtins(App& app, remote::Registry& registry);
 
 // glibc keeps freed memory for reuse (AppOptions::tune_malloc).
 void tune_malloc();

@@ -12,6 +12,7 @@
 #include "ipc/common/protocol.h"
 #include "ui/app_impl.h"
 #include "ui/window_impl.h"
+#include "valence/remote.h"
 
 namespace valence {
 
@@ -340,7 +341,18 @@ Result<std::shared_ptr<BrowserWindow>> BrowserWindow::create(App& app,
   impl.contents->set_page(&impl);
   win->contents_ = impl.contents;
 
+  impl.web_preferences = options.web_preferences;
   WebKitUserContentManager* content = webkit_user_content_manager_new();
+  if (options.web_preferences.enable_remote_module) {
+    app.remote().enable(*impl.contents);
+    // Before node integration (which hands `remote` on to the page) and the
+    // preload.
+    WebKitUserScript* script = webkit_user_script_new_for_world(
+        "__valenceRemote();", WEBKIT_USER_CONTENT_INJECT_TOP_FRAME,
+        WEBKIT_USER_SCRIPT_INJECT_AT_DOCUMENT_START, ipc::kPreloadWorldName, nullptr, nullptr);
+    webkit_user_content_manager_add_script(content, script);
+    webkit_user_script_unref(script);
+  }
   if (options.web_preferences.node_integration) {
     // Runs in the preload world before the app's preload (scripts run in the
     // order they were added).
@@ -455,6 +467,12 @@ std::string BrowserWindow::get_title() const {
   return t ? t : "";
 }
 
+std::pair<int, int> BrowserWindow::get_size() const {
+  int w = 0, h = 0;
+  if (impl_->window) gtk_window_get_size(GTK_WINDOW(impl_->window), &w, &h);
+  return {w, h};
+}
+
 void BrowserWindow::show() {
   if (impl_->window) gtk_widget_show(impl_->window);
 }
@@ -468,8 +486,14 @@ bool BrowserWindow::is_visible() const {
 }
 
 void BrowserWindow::close() {
-  // As the window manager's close button: GTK then destroys the window.
-  if (impl_->window) gtk_window_close(GTK_WINDOW(impl_->window));
+  if (!impl_->window) return;
+  // As the window manager's close button: GTK then destroys the window. A
+  // window never shown has no close button to press (GTK ignores the
+  // request): it is destroyed.
+  if (gtk_widget_get_realized(impl_->window))
+    gtk_window_close(GTK_WINDOW(impl_->window));
+  else
+    gtk_widget_destroy(impl_->window);
 }
 
 void BrowserWindow::destroy() {

@@ -38,6 +38,7 @@ struct BrowserWindow::Impl final : ipc::WebContentsImpl::Page {
   // fires ready-to-show.
   void load_ended();
   bool show_on_create = true;
+  WebPreferences web_preferences;  // what it was created with (windows a page opens inherit them)
   std::vector<UniqueFunction<void()>> on_closed;
   std::vector<UniqueFunction<void()>> on_ready_to_show;
   std::vector<UniqueFunction<bool(const std::string&)>> on_title;

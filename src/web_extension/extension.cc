@@ -198,7 +198,8 @@ JSCValue* native_send(GPtrArray* args, gpointer user_data) {
   int kind = kind_v ? jsc_value_to_int32(kind_v) : 0;
   if (kind != static_cast<int>(ipc::MessageKind::kMessage) &&
       kind != static_cast<int>(ipc::MessageKind::kInvoke) &&
-      kind != static_cast<int>(ipc::MessageKind::kPostMessage))
+      kind != static_cast<int>(ipc::MessageKind::kPostMessage) &&
+      kind != static_cast<int>(ipc::MessageKind::kRemoteRelease))
     return throw_error("bad message kind " + std::to_string(kind));
   std::string channel = to_string(arg(args, 1));
   // kPostMessage: the ports to transfer, by handle; their sockets leave.
@@ -225,17 +226,17 @@ JSCValue* native_send(GPtrArray* args, gpointer user_data) {
   return jsc_value_new_number(jsc_context_get_current(), static_cast<double>(id));
 }
 
-// sendSync(channel, bytes) -> [status, bytes]
-JSCValue* native_send_sync(GPtrArray* args, gpointer user_data) {
+// Sends `kind` and blocks until `reply_kind` answers it -> [status, bytes].
+JSCValue* blocking_call(gpointer user_data, ipc::MessageKind kind, ipc::MessageKind reply_kind,
+                        const std::string& channel, JSCValue* body) {
   auto page = current_page(user_data);
   if (!page) return throw_error("this document is no longer current");
   if (!page->link)
     return throw_error("not connected to the main process (" + page->connect_error + ")");
-  std::string channel = to_string(arg(args, 0));
   std::uint64_t id = page->link->next_request_id();
-  auto sent = page->link->send(ipc::MessageKind::kMessageSync, channel, id, bytes_of(arg(args, 1)));
+  auto sent = page->link->send(kind, channel, id, bytes_of(body));
   if (!sent) return throw_error(sent.error().message);
-  auto reply = page->link->wait_for(ipc::MessageKind::kSyncReply, id, -1);
+  auto reply = page->link->wait_for(reply_kind, id, -1);
   if (!reply) return throw_error(reply.error().message);
   JSCContext* ctx = jsc_context_get_current();
   GPtrArray* items = g_ptr_array_new_with_free_func(g_object_unref);
@@ -244,6 +245,18 @@ JSCValue* native_send_sync(GPtrArray* args, gpointer user_data) {
   JSCValue* out = jsc_value_new_array_from_garray(ctx, items);
   g_ptr_array_unref(items);
   return out;
+}
+
+// sendSync(channel, bytes) -> [status, bytes]
+JSCValue* native_send_sync(GPtrArray* args, gpointer user_data) {
+  return blocking_call(user_data, ipc::MessageKind::kMessageSync, ipc::MessageKind::kSyncReply,
+                       to_string(arg(args, 0)), arg(args, 1));
+}
+
+// remoteSync(bytes) -> [status, bytes]: one remote operation.
+JSCValue* native_remote_sync(GPtrArray* args, gpointer user_data) {
+  return blocking_call(user_data, ipc::MessageKind::kRemoteSync, ipc::MessageKind::kRemoteReply,
+                       std::string(), arg(args, 0));
 }
 
 // Calls one of the document's receivers with `argv` (taking them),
@@ -263,6 +276,12 @@ void call_receiver(PageState& page, JSCValue* receiver, std::span<JSCValue*> arg
 // receiver(kind, channel, requestId, status, bytes, portHandles)
 void deliver(PageState& page, ipc::RawMessage& m) {
   if (!page.receiver || !page.context) return;
+  // Remote frames name their document: one for a document that is gone
+  // (main sent it before it heard of the navigation) is dropped here.
+  if ((m.kind == ipc::MessageKind::kRemoteRelease || m.kind == ipc::MessageKind::kRemoteCall ||
+       m.kind == ipc::MessageKind::kRemoteSettle) &&
+      m.channel != std::to_string(page.generation))
+    return;
   JSCContext* ctx = page.context;
   GPtrArray* handles = g_ptr_array_new_with_free_func(g_object_unref);
   for (auto& fd : m.fds)
@@ -509,10 +528,23 @@ void install_runtime(const std::shared_ptr<PageState>& page, WebKitFrame* frame)
   JSCValue* runtime = evaluate(ctx, kRuntimeJs, "valence://runtime.js");
   // This world described as bridge_main.js describes the main world.
   JSCValue* local_realm = evaluate(ctx, kBridgeMainJs, "valence://bridge_main.js");
-  if (codec && bridge && runtime && local_realm) {
+  JSCValue* remote = evaluate(ctx, kRemoteJs, "valence://remote.js");
+  // Main learns of the new document before anything it sends: remote
+  // operations belong to the last document opened.
+  if (page->link) {
+    std::vector<std::uint8_t> marker;
+    codec::EncodeOptions encode;
+    encode.form = codec::Form::kValence;
+    if (codec::encode_into(Value::array({Value(ipc::kRemoteContextOpen),
+                                         Value(static_cast<double>(page->generation))}),
+                           marker, encode, 0))
+      (void)page->link->send(ipc::MessageKind::kRemoteContext, "", 0, marker);
+  }
+  if (codec && bridge && runtime && local_realm && remote) {
     JSCValue* native = jsc_value_new_object(ctx, nullptr, nullptr);
     define_native(ctx, native, "send", as_callback(native_send), page);
     define_native(ctx, native, "sendSync", as_callback(native_send_sync), page);
+    define_native(ctx, native, "remoteSync", as_callback(native_remote_sync), page);
     define_native(ctx, native, "setReceivers", as_callback(native_set_receivers), page);
     define_native(ctx, native, "mainWorld", as_callback(native_main_world), page);
     define_native(ctx, native, "log", as_callback(native_log), page);
@@ -530,8 +562,8 @@ void install_runtime(const std::shared_ptr<PageState>& page, WebKitFrame* frame)
     std::string config = g_extension->config_json;
     JSCValue* config_v = jsc_value_new_from_json(ctx, config.c_str());
     JSCValue* error_v = jsc_value_new_string(ctx, page->link ? "" : page->connect_error.c_str());
-    JSCValue* argv[6] = {native, codec, bridge, config_v, error_v, local_realm};
-    JSCValue* r = jsc_value_function_callv(runtime, 6, argv);
+    JSCValue* argv[7] = {native, codec, bridge, config_v, error_v, local_realm, remote};
+    JSCValue* r = jsc_value_function_callv(runtime, 7, argv);
     report_exception(ctx, "the preload runtime failed");
     g_clear_object(&r);
     g_object_unref(error_v);
@@ -542,6 +574,7 @@ void install_runtime(const std::shared_ptr<PageState>& page, WebKitFrame* frame)
   g_clear_object(&bridge);
   g_clear_object(&runtime);
   g_clear_object(&local_realm);
+  g_clear_object(&remote);
   g_object_unref(ctx);
 }
 

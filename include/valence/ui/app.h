@@ -28,6 +28,9 @@
 namespace valence {
 
 class BrowserWindow;
+namespace remote {
+class Registry;
+}
 
 struct AppOptions {
   // WebKit's bubblewrap sandbox for web processes (on by default). The
@@ -76,6 +79,10 @@ class App {
   int run();
 
   std::vector<std::shared_ptr<BrowserWindow>> windows() const;
+  // The remote module (valence/remote.h): what pages of windows with
+  // web_preferences.enable_remote_module may use. Made on first use, with
+  // the built-ins app, BrowserWindow and webContents.
+  remote::Registry& remote();
   // app.name: the program's name (argv[0]'s base name) unless set.
   std::string name() const;
   void set_name(const std::string& name);

@@ -34,6 +34,9 @@ struct WebPreferences {
   // (through the contextBridge, so still no Node and no preload objects).
   // Off by default, as in Electron.
   bool node_integration = false;
+  // require('electron').remote in the preload (App::remote() says what it
+  // reaches). Off by default, as in Electron >= 10.
+  bool enable_remote_module = false;
 };
 
 struct BrowserWindowOptions {
@@ -65,6 +68,8 @@ class BrowserWindow : public std::enable_shared_from_this<BrowserWindow> {
 
   void set_title(const std::string& title);
   std::string get_title() const;
+  // The window's size, as GTK has it ([width, height]).
+  std::pair<int, int> get_size() const;
   void show();
   void hide();
   bool is_visible() const;

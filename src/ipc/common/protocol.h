@@ -66,19 +66,17 @@ namespace valence::ipc {
   /* page -> main: one remote operation; the page blocks until kRemoteReply.  \
      request_id: the page's; body: [op, target, name, args] (RemoteOp). */    \
   X(RemoteSync, 11)                                                            \
-  /* main -> page: request_id of the kRemoteSync; status 0: body             \
-     [descriptors, result]; status 1: [descriptors, error, code]. descriptors:\
-     the classes this document had not been told of yet (first: the page     \
-     builds proxies from them as it decodes the rest). */                    \
+  /* main -> page: request_id of the kRemoteSync; status 0: body [result];    \
+     status 1: [error, code] (code: a string such as MODULE_NOT_FOUND, or     \
+     undefined). */                                                           \
   X(RemoteReply, 13)                                                           \
   /* Both ways: body [id, n, id, n, ...]: the sender drops n references to    \
      each of the receiver's exports (main objects, page functions). */        \
   X(RemoteRelease, 14)                                                         \
-  /* main -> page: call a page function, one way. body [descriptors, fnId,   \
-     args]. */                                                                \
+  /* main -> page: call a page function, one way. body [fnId, args]. */       \
   X(RemoteCall, 15)                                                            \
   /* main -> page: a main promise (RemoteRef kPromise) settled. status 0      \
-     fulfilled, 1 rejected; body [descriptors, promiseId, value]. */          \
+     fulfilled, 1 rejected; body [promiseId, value]. */                       \
   X(RemoteSettle, 17)                                                          \
   /* page -> main, sent by the extension's C++ (never by scripts): body       \
      [1, gen] a document opened, [2, gen] it closed. gen counts the page's    \
@@ -134,8 +132,10 @@ enum class RemoteOp : std::uint8_t {
 
 // A reference inside a remote body: the codec's host object ('\', Form::
 // kValence), then u8 kind, varint id, and per kind:
-//   main -> page  kObject, kFunction: varint class (its descriptor comes with
-//                 the first reference of the document); kPromise: nothing.
+//   main -> page  kObject, kFunction: varint class, varint n, n bytes: 0, or
+//                 (the class's first reference in the document) a
+//                 serialized array of descriptors, bases first;
+//                 kPromise: nothing.
 //   page -> main  kObject, kFunction: main's own id back (not counted);
 //                 kPageFunction: varint n, n bytes "file:line" (n <= 256);
 //                 kConstant (id 0): varint n, n bytes a serialized value

@@ -438,9 +438,8 @@ void ChildHost::handle_remote(transport::Frame frame) {
         reply.request_id = raw->request_id;
         reply.status = ReplyStatus::kError;
         reply.channel = "0";
-        reply.body = Value::array({Value::array({}),
-                                   error_body("remote is disabled for this WebContents"),
-                                   Value("ERR_REMOTE_DISABLED")});
+        reply.body = Value::array(
+            {error_body("remote is disabled for this WebContents"), Value("ERR_REMOTE_DISABLED")});
         (void)send_message(reply);
         return;
       }

@@ -1,13 +1,13 @@
 // The renderer runtime of the preload world: ipcRenderer, contextBridge,
 // require('electron') and process, over the extension's natives.
 // Evaluates to a function the extension calls once per document:
-//   (native, codec, bridgeFactory, config, connectError, localRealm) => undefined
+//   (native, codec, bridgeFactory, config, connectError, localRealm, remoteFactory) => undefined
 // Everything it keeps lives in this world's JS heap (no C++ roots), so the
 // document's world is freed with the document.
 (function () {
   'use strict';
   // @valence-constants
-  return function install(native, codec, bridgeFactory, config, connectError, localRealm) {
+  return function install(native, codec, bridgeFactory, config, connectError, localRealm, remoteFactory) {
     const ObjectFreeze = Object.freeze, ObjectDefineProperty = Object.defineProperty;
     const ArrayIsArray = Array.isArray;
     const ReflectApply = Reflect.apply;
@@ -209,12 +209,17 @@
     }
     function onLost(reason) {
       lostReason = reason;
+      if (remoteModule) remoteModule.lost(reason);
       for (const [id, p] of pending) {
         pending.delete(id);
         p.reject(lostError(`Error invoking remote method '${p.channel}'`));
       }
     }
     function receive(kind, channel, requestId, status, bytes, handles) {
+      if (kind === kMsgRemoteCall || kind === kMsgRemoteRelease || kind === kMsgRemoteSettle) {
+        if (remoteModule) remoteModule.receive(kind, requestId, status, bytes);
+        return;
+      }
       if (kind === kMsgInvokeReply) {
         const p = pending.get(requestId);
         if (!p) return;
@@ -365,7 +370,16 @@
       pid: config.pid || 0,
     });
 
-    const electron = ObjectFreeze({ ipcRenderer, contextBridge });
+    let electron = ObjectFreeze({ ipcRenderer, contextBridge });
+    // webPreferences.enableRemoteModule: the window's first preload-world
+    // user script calls this (before the preload), and
+    // require('electron').remote exists. Off by default (Electron >= 10).
+    let remoteModule = null;
+    function enableRemote() {
+      if (remoteModule) return;
+      remoteModule = remoteFactory(native, codec);
+      electron = ObjectFreeze({ ipcRenderer, contextBridge, remote: remoteModule.remote });
+    }
     function require(name) {
       if (name === 'electron' || name === 'electron/renderer') return electron;
       const error = new Error(`module not found: ${name}`);
@@ -425,6 +439,7 @@
 
     const globals = { require, process };
     for (const [name, value] of [['__valenceNodeIntegration', enableNodeIntegration],
+                                 ['__valenceRemote', enableRemote],
                                  ['__valencePreload', runPreload]]) {
       ObjectDefineProperty(globalThis, name, {
         value, writable: false, enumerable: false, configurable: false,
@@ -439,6 +454,7 @@
         now: () => native.now(),
         resources: () => native.resources(),
         log: (message) => native.log(String(message)),
+        remoteStats: () => (remoteModule ? remoteModule.stats() : null),
         codec,
       });
     }

@@ -19,6 +19,9 @@
 //     options.maxDepth  nesting limit (default 1000, as the C++ codec).
 //     options.nodeBuffer  ('node' form, tests) Node's Buffer constructor: views
 //                       whose constructor is exactly it are written as index 10.
+//     options.hostObject  ('valence' form) called with each object and function
+//                       first: a Uint8Array return is written as a host object
+//                       ('\' then those bytes), undefined lets it be cloned.
 //   Uncloneable values throw an Error named 'DataCloneError' whose message is
 //   "<path>: <problem>" worded as the C++ encoder words it, e.g.
 //   "args[1].cb: function could not be cloned". Exceptions thrown by getters
@@ -33,6 +36,9 @@
 //                       false for 'valence' (as the C++ reader).
 //     options.nodeBuffer  ('node' form) Node's Buffer: index 10 becomes a Buffer
 //                       instead of a Uint8Array.
+//     options.hostObject  ('valence' form) called at each '\' with a reader
+//                       { byte(), varint(), bytes(n), fail(message) }; returns
+//                       the value.
 //   Malformed input throws an Error "invalid V8 serialized data at byte N: ...";
 //   nothing is allocated before its length has been checked against the bytes
 //   that remain.
@@ -312,6 +318,7 @@
   let maxDepth = 1000;
   let nodeForm = false;
   let nodeBuffer;
+  let hostHook;  // options.hostObject (valence form): value -> payload bytes | undefined
   let failMessage = '';
   let failPath = '';
   let encoding = false;
@@ -491,13 +498,31 @@
         }
         writeObject(v);
         return;
-      case 'function': fail('function could not be cloned'); return;
+      case 'function':
+        if (hostHook !== undefined && writeHostObject(v)) return;
+        fail('function could not be cloned');
+        return;
       case 'symbol': fail('symbol could not be cloned'); return;
       default: fail(typeof v + ' could not be cloned');
     }
   }
 
+  // A host object: '\' then the hook's payload. It takes an id as V8 gives
+  // every object one, but is never written as a back-reference: each
+  // occurrence is a reference of its own (the remote module counts them).
+  function writeHostObject(o) {
+    const payload = hostHook(o);
+    if (payload === undefined) return false;
+    const n = TAByteLength(payload);
+    ensure(1 + n);
+    out[pos++] = kTagHostObject;
+    for (let i = 0; i < n; i++) out[pos++] = payload[i];
+    nextId++;
+    return true;
+  }
+
   function writeObject(o) {
+    if (hostHook !== undefined && writeHostObject(o)) return;
     const known = ids.get(o);
     if (known !== undefined) {
       ensure(6);
@@ -1025,12 +1050,13 @@
     const rootName = rootNameOption === undefined ? 'value' : `${rootNameOption}`;
     const depthLimit = parseDepth(readOption(options, 'maxDepth'));
     const bufferCtor = readOption(options, 'nodeBuffer');
+    const hostOption = readOption(options, 'hostObject');
 
     // A getter may call encode again: the inner call gets its own state.
     let saved = null;
     if (encoding) {
       saved = [outBuffer, out, out16, pos, ids, nextId, depth, maxDepth, nodeForm, nodeBuffer,
-               directStrings, capacity];
+               directStrings, capacity, hostHook];
       capacity = 256;
       outBuffer = new AB(capacity);
       out = new U8(outBuffer);
@@ -1044,6 +1070,7 @@
     maxDepth = depthLimit;
     nodeForm = form;
     nodeBuffer = typeof bufferCtor === 'function' ? bufferCtor : undefined;
+    hostHook = !form && typeof hostOption === 'function' ? hostOption : undefined;
     directStrings = charCodeAtIsData();
     try {
       ensure(2);
@@ -1060,11 +1087,12 @@
       if (saved !== null) {
         outBuffer = saved[0]; out = saved[1]; out16 = saved[2]; pos = saved[3]; ids = saved[4];
         nextId = saved[5]; depth = saved[6]; maxDepth = saved[7]; nodeForm = saved[8];
-        nodeBuffer = saved[9]; directStrings = saved[10]; capacity = saved[11];
+        nodeBuffer = saved[9]; directStrings = saved[10]; capacity = saved[11]; hostHook = saved[12];
       } else {
         encoding = false;
         ids = null;
         nodeBuffer = undefined;
+        hostHook = undefined;
         if (capacity > RETAINED_CAPACITY) {
           capacity = INITIAL_CAPACITY;
           outBuffer = new AB(capacity);
@@ -1100,6 +1128,22 @@
   let decodeDirect = false;
   let typedArrayArgs = false;
   let decoding = false;
+  let rhostHook;  // options.hostObject (valence form): reader -> value
+
+  // What a decode hook reads a host object's payload with.
+  const HOST_READER = freeze({
+    __proto__: null,
+    byte() { need(1, 'host object'); return inp[rp++]; },
+    varint() { return readVarint('host object'); },
+    bytes(n) {
+      need(n, 'host object');
+      const b = new U8(n);
+      TASet(b, new U8(inBuffer, inOffset + rp, n));
+      rp += n;
+      return b;
+    },
+    fail(message) { bad(message); },
+  });
 
   function bad(message, at) {
     throw new ErrorCtor('invalid V8 serialized data at byte ' + (at === undefined ? markAt : at) +
@@ -1786,7 +1830,12 @@
       case kTagResizableArrayBuffer: v = readArrayBuffer(true); break;
       case kTagError: v = readError(); break;
       case kTagHostObject:
-        if (!rnodeForm) bad('host object (tag \'\\\') is not supported here');
+        if (!rnodeForm) {
+          if (rhostHook === undefined) bad('host object (tag \'\\\') is not supported here');
+          v = rhostHook(HOST_READER);
+          register(v);
+          break;
+        }
         v = readNodeView();
         break;
       case kTagArrayBufferView: bad('a view record without an ArrayBuffer before it'); break;
@@ -1805,6 +1854,7 @@
     const trailingOption = readOption(options, 'allowTrailingBytes');
     const allowTrailing = trailingOption === undefined ? form : trailingOption === true;
     const bufferCtor = readOption(options, 'nodeBuffer');
+    const hostOption = readOption(options, 'hostObject');
 
     let buffer;
     let offset = 0;
@@ -1832,7 +1882,7 @@
     if (decoding) {
       saved = [inBuffer, inOffset, inp, end, rp, version, objects, buffers, objectCount, rdepth,
                rmaxDepth, rnodeForm, rnodeBuffer, markAt, elementsSafe, decodeDirect,
-               typedArrayArgs];
+               typedArrayArgs, rhostHook];
     }
     decoding = true;
     inBuffer = buffer;
@@ -1847,6 +1897,7 @@
     rmaxDepth = depthLimit;
     rnodeForm = form;
     rnodeBuffer = typeof bufferCtor === 'function' ? bufferCtor : undefined;
+    rhostHook = !form && typeof hostOption === 'function' ? hostOption : undefined;
     markAt = 0;
     elementsSafe = -1;
     decodeDirect = charCodeAtIsData();
@@ -1868,9 +1919,10 @@
         version = saved[5]; objects = saved[6]; buffers = saved[7]; objectCount = saved[8];
         rdepth = saved[9]; rmaxDepth = saved[10]; rnodeForm = saved[11]; rnodeBuffer = saved[12];
         markAt = saved[13]; elementsSafe = saved[14]; decodeDirect = saved[15];
-        typedArrayArgs = saved[16];
+        typedArrayArgs = saved[16]; rhostHook = saved[17];
       } else {
         decoding = false;
+        rhostHook = undefined;
         inBuffer = null;
         inp = null;
         objects = null;

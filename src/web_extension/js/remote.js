@@ -1,0 +1,388 @@
+// The remote module of the preload world (docs/remote.md): proxies of main's
+// objects, this document's functions that main holds, and the counting that
+// lets main free what the page no longer holds.
+// Evaluates to a function the runtime calls when its window enables remote:
+//   (native, codec, config) => { remote, receive(kind, requestId, status, bytes), lost(reason) }
+(function () {
+  'use strict';
+  // @valence-constants
+  return function installRemote(native, codec) {
+    const ObjectCreate = Object.create, ObjectFreeze = Object.freeze;
+    const defineProperty = Object.defineProperty;
+    const ReflectApply = Reflect.apply;
+    const ArrayIsArray = Array.isArray;
+    const MapCtor = Map, WeakMapCtor = WeakMap, WeakRefCtor = WeakRef;
+    const U8 = Uint8Array;
+    const consoleError = console.error.bind(console);
+    const setTimeoutFn = setTimeout;
+
+    const classes = new MapCtor();     // class id -> { desc, proto, base }
+    const imports = new MapCtor();     // main export id -> { ref: WeakRef(proxy), count }
+    const proxyIds = new WeakMapCtor(); // proxy -> [kind, id]
+    const released = new WeakMapCtor(); // proxy -> true after remote.release()
+    const methodCache = new WeakMapCtor(); // proxy -> Map(name -> bound function)
+    const exportsById = new MapCtor(); // page function id -> { fn, count }
+    const exportIds = new MapCtor();   // page function -> id
+    const constants = new WeakMapCtor(); // createFunctionWithReturnValue functions -> value
+    const promises = new MapCtor();    // main promise id -> { resolve, reject }
+    let nextExport = 1;
+    let lostReason = '';
+    let pendingReleases = [];
+    let releaseScheduled = false;
+
+    // ---- counting -----------------------------------------------------------
+    const finalizer = new FinalizationRegistry((id) => {
+      const entry = imports.get(id);
+      // A newer proxy of the same id took over the entry: it releases later.
+      if (!entry || entry.ref.deref() !== undefined) return;
+      imports.delete(id);
+      queueRelease(id, entry.count);
+    });
+    function queueRelease(id, n) {
+      if (lostReason) return;
+      pendingReleases.push(id, n);
+      if (!releaseScheduled) {
+        releaseScheduled = true;
+        setTimeoutFn(flushReleases, 0);
+      }
+    }
+    function flushReleases() {
+      releaseScheduled = false;
+      while (pendingReleases.length) {
+        const batch = pendingReleases.splice(0, kMaxRemoteReleasePairs * 2);
+        try {
+          native.send(kMsgRemoteRelease, '', codec.encode(batch));
+        } catch (e) {
+          return;  // the document or the connection is gone: main drops it all anyway
+        }
+      }
+    }
+
+    // ---- errors -------------------------------------------------------------
+    function lostError() {
+      return new Error('remote: the connection to the main process is closed' +
+                       (lostReason ? ` (${lostReason})` : ''));
+    }
+    // An error main sent, as an Error of this world with the page's stack.
+    function rebuildError(value, code) {
+      let error;
+      if (value !== null && typeof value === 'object') {
+        const Ctor = { TypeError, RangeError, SyntaxError, ReferenceError, EvalError, URIError }[value.name] || Error;
+        error = new Ctor(value.message === undefined ? '' : String(value.message));
+        if (value.cause !== undefined) error.cause = value.cause;
+        if (typeof value.stack === 'string') defineProperty(error, 'remoteStack', { value: value.stack, configurable: true });
+      } else {
+        error = new Error(String(value));
+      }
+      if (code !== undefined) error.code = code;
+      return error;
+    }
+
+    // ---- references on the wire ---------------------------------------------
+    function location() {
+      const stack = String(new Error().stack || '');
+      for (const line of stack.split('\n')) {
+        if (line.indexOf('valence://') >= 0 || !line.trim()) continue;
+        const at = line.lastIndexOf('@');
+        const text = (at >= 0 ? line.slice(at + 1) : line).trim();
+        const slash = text.lastIndexOf('/');
+        return (slash >= 0 ? text.slice(slash + 1) : text).slice(0, kMaxRemoteLocation);
+      }
+      return '';
+    }
+    function utf8(text) {
+      return new TextEncoder().encode(text);
+    }
+    function payload(...parts) {
+      let n = 0;
+      for (const p of parts) n += typeof p === 'number' ? 10 : p.length;
+      const out = new U8(n);
+      let pos = 0;
+      for (const p of parts) {
+        if (typeof p === 'number') {
+          let v = p;
+          while (v >= 0x80) { out[pos++] = (v % 0x80) | 0x80; v = Math.floor(v / 0x80); }
+          out[pos++] = v;
+        } else {
+          out.set(p, pos);
+          pos += p.length;
+        }
+      }
+      return out.subarray(0, pos);
+    }
+    // Encoder hook: proxies go back as main's own ids (not counted); page
+    // functions become this document's exports, counted per occurrence.
+    function encodeHost(v) {
+      const ref = proxyIds.get(v);
+      if (ref !== undefined) {
+        if (released.get(v)) throw new Error('remote object has been released');
+        return payload(ref[0], ref[1]);
+      }
+      if (typeof v !== 'function') return undefined;
+      if (constants.has(v)) {
+        const bytes = codec.encode(constants.get(v));
+        return payload(kRefConstant, 0, bytes.length, bytes);
+      }
+      let id = exportIds.get(v);
+      let entry;
+      if (id === undefined) {
+        id = nextExport++;
+        entry = { fn: v, count: 0, location: location() };
+        exportsById.set(id, entry);
+        exportIds.set(v, id);
+      } else {
+        entry = exportsById.get(id);
+      }
+      entry.count++;
+      const loc = utf8(entry.location).subarray(0, kMaxRemoteLocation);
+      return payload(kRefPageFunction, id, loc.length, loc);
+    }
+    function encodeOp(code, target, name, args) {
+      return codec.encode([code, target, name, args], { rootName: 'args', hostObject: encodeHost });
+    }
+    // Decoder hook: main's references become proxies (one per id while it
+    // lives), counted per occurrence.
+    function decodeHost(reader) {
+      const kind = reader.byte();
+      const id = reader.varint();
+      if (kind === kRefObject || kind === kRefFunction) {
+        const classId = reader.varint();
+        const n = reader.varint();
+        if (n > 0) defineClasses(codec.decode(reader.bytes(n)));
+        const cls = classes.get(classId);
+        if (!cls) reader.fail('remote reference of an unknown class ' + classId);
+        return importRef(kind, id, cls);
+      }
+      if (kind === kRefPromise) return mainPromise(id);
+      if (kind === kRefPageFunction) {
+        const entry = exportsById.get(id);
+        return entry ? entry.fn : undefined;
+      }
+      reader.fail('unknown remote reference kind ' + kind);
+    }
+    function decodeReply(bytes) {
+      return codec.decode(bytes, { hostObject: decodeHost });
+    }
+
+    // ---- proxies ---------------------------------------------------------------
+    function importRef(kind, id, cls) {
+      let entry = imports.get(id);
+      let proxy = entry && entry.ref.deref();
+      if (proxy === undefined) {
+        proxy = kind === kRefFunction ? makeFunction(id, cls) : makeObject(id, cls);
+        proxyIds.set(proxy, [kind, id]);
+        if (entry) {
+          entry.ref = new WeakRefCtor(proxy);
+        } else {
+          entry = { ref: new WeakRefCtor(proxy), count: 0 };
+          imports.set(id, entry);
+        }
+        finalizer.register(proxy, id);
+      }
+      entry.count++;
+      return proxy;
+    }
+    function targetOf(proxy) {
+      if (released.get(proxy)) throw new Error('remote object has been released');
+      return proxy;
+    }
+    function defineClasses(list) {
+      for (const desc of list) {
+        if (classes.has(desc.id)) continue;
+        const base = desc.base ? classes.get(desc.base) : undefined;
+        const proto = ObjectCreate(base ? base.proto : Object.prototype);
+        const cls = { desc, proto, ctor: undefined };
+        classes.set(desc.id, cls);
+        for (const [name, length] of desc.methods) defineMethod(proto, name, length, false);
+        if (desc.events) {
+          for (const name of ['on', 'once', 'addListener'])
+            defineMethod(proto, name, 2, true);
+          for (const name of ['off', 'removeListener', 'removeAllListeners', 'listenerCount'])
+            defineMethod(proto, name, name === 'removeAllListeners' || name === 'listenerCount' ? 1 : 2, false);
+        }
+        defineProperty(proto, Symbol.toStringTag, { value: desc.name, configurable: true });
+      }
+    }
+    // A method: an accessor on the class's prototype giving a function bound
+    // to the object (cached per object, so obj.m === obj.m; it holds the
+    // object, so an extracted method keeps it alive). Assigning makes an own
+    // property; deleting it brings the method back.
+    function defineMethod(proto, name, length, chain) {
+      defineProperty(proto, name, {
+        configurable: true,
+        enumerable: false,
+        get() {
+          let cache = methodCache.get(this);
+          if (!cache) methodCache.set(this, (cache = new MapCtor()));
+          let fn = cache.get(name);
+          if (!fn) {
+            const self = this;
+            fn = function (...args) {
+              const r = op(kOpCallMember, targetOf(self), name, args);
+              return chain ? self : r;
+            };
+            defineProperty(fn, 'name', { value: name });
+            defineProperty(fn, 'length', { value: length });
+            cache.set(name, fn);
+          }
+          return fn;
+        },
+        set(value) {
+          defineProperty(this, name, { value, writable: true, enumerable: true, configurable: true });
+        },
+      });
+    }
+    function makeObject(id, cls) {
+      const proxy = ObjectCreate(cls.proto);
+      // Own enumerable accessors: the members present when the class first
+      // reached this document (Object.keys and spreads see them).
+      for (const [name, flags] of cls.desc.props) {
+        defineProperty(proxy, name, {
+          enumerable: (flags & 2) !== 0,
+          configurable: true,
+          get() { return op(kOpGet, targetOf(proxy), name, []); },
+          set(value) { op(kOpSet, targetOf(proxy), name, [value]); },
+        });
+      }
+      return proxy;
+    }
+    function makeFunction(id, cls) {
+      const desc = cls.desc;
+      let f;
+      if (desc.ctor !== null) {
+        f = function (...args) {
+          if (new.target === undefined)
+            throw new TypeError(`Class constructor ${desc.name} cannot be invoked without 'new'`);
+          return op(kOpConstruct, targetOf(f), undefined, args);
+        };
+        defineProperty(f, 'prototype', { value: cls.proto, writable: false });
+        defineProperty(cls.proto, 'constructor', { value: f, configurable: true, writable: true });
+        defineProperty(f, 'length', { value: desc.ctor });
+      } else {
+        f = function (...args) {
+          if (new.target !== undefined) throw new TypeError(`${desc.name || 'remote function'} is not a constructor`);
+          return op(kOpCall, targetOf(f), undefined, args);
+        };
+        defineProperty(f, 'length', { value: desc.fn === null ? 0 : desc.fn });
+      }
+      defineProperty(f, 'name', { value: desc.name });
+      for (const [name, length] of desc.statics) {
+        const s = function (...args) { return op(kOpCallMember, targetOf(f), name, args); };
+        defineProperty(s, 'name', { value: name });
+        defineProperty(s, 'length', { value: length });
+        defineProperty(f, name, { value: s, writable: true, enumerable: false, configurable: true });
+      }
+      return f;
+    }
+
+    // ---- main's promises -------------------------------------------------------
+    function mainPromise(id) {
+      let resolve, reject;
+      const promise = new Promise((a, b) => { resolve = a; reject = b; });
+      promises.set(id, { resolve, reject });
+      return promise;
+    }
+
+    // ---- one synchronous operation ----------------------------------------------
+    function op(code, target, name, args) {
+      if (lostReason) throw lostError();
+      const bytes = encodeOp(code, target, name, args);
+      let reply;
+      try {
+        reply = native.remoteSync(bytes);
+      } catch (e) {
+        throw new Error(`remote: ${e && e.message}`);
+      }
+      const [status, body] = reply;
+      const value = decodeReply(body);
+      if (status === kStatusOk) return value[0];
+      throw rebuildError(value[0], value[1]);
+    }
+
+    // ---- what main sends ----------------------------------------------------------
+    function receive(kind, requestId, status, bytes) {
+      let value;
+      try {
+        value = kind === kMsgRemoteRelease ? codec.decode(bytes) : decodeReply(bytes);
+      } catch (e) {
+        consoleError(`remote: a message from main could not be read: ${e.message}`);
+        return;
+      }
+      if (kind === kMsgRemoteCall) {
+        const entry = exportsById.get(value[0]);
+        if (!entry) return;
+        try {
+          ReflectApply(entry.fn, undefined, ArrayIsArray(value[1]) ? value[1] : []);
+        } catch (e) {
+          consoleError('remote: a callback main called threw:', e);
+        }
+      } else if (kind === kMsgRemoteRelease) {
+        for (let i = 0; i + 1 < value.length; i += 2) {
+          const entry = exportsById.get(value[i]);
+          if (!entry) continue;
+          entry.count -= value[i + 1];
+          if (entry.count <= 0) {
+            exportsById.delete(value[i]);
+            exportIds.delete(entry.fn);
+          }
+        }
+      } else if (kind === kMsgRemoteSettle) {
+        const p = promises.get(value[0]);
+        if (!p) return;
+        promises.delete(value[0]);
+        if (status === kStatusOk) p.resolve(value[1]);
+        else p.reject(rebuildError(value[1]));
+      }
+    }
+    function lost(reason) {
+      lostReason = reason || 'closed';
+      for (const [id, p] of promises) {
+        promises.delete(id);
+        p.reject(lostError());
+      }
+    }
+
+    // ---- require('electron').remote ------------------------------------------------
+    let processCopy;
+    const builtin = (name) => () => op(kOpGetBuiltin, undefined, name, []);
+    const remote = {
+      require: (name) => op(kOpRequire, undefined, String(name), []),
+      getBuiltin: (name) => op(kOpGetBuiltin, undefined, String(name), []),
+      getGlobal: (name) => op(kOpGetGlobal, undefined, String(name), []),
+      getCurrentWindow: () => op(kOpGetCurrentWindow, undefined, undefined, []),
+      getCurrentWebContents: () => op(kOpGetCurrentWebContents, undefined, undefined, []),
+      createFunctionWithReturnValue(value) {
+        const f = function () { return value; };
+        constants.set(f, value);
+        return f;
+      },
+      // Beyond Electron: release a proxy now (later use throws), and ask.
+      release(proxy) {
+        const ref = proxyIds.get(proxy);
+        if (ref === undefined || released.get(proxy)) return false;
+        released.set(proxy, true);
+        const entry = imports.get(ref[1]);
+        if (entry && entry.ref.deref() === proxy) {
+          imports.delete(ref[1]);
+          finalizer.unregister(proxy);
+          queueRelease(ref[1], entry.count);
+        }
+        return true;
+      },
+      isRemote: (value) => proxyIds.has(value),
+    };
+    defineProperty(remote, 'process', {
+      enumerable: true,
+      get() {
+        if (processCopy === undefined) processCopy = ObjectFreeze(op(kOpProcess, undefined, undefined, []));
+        return processCopy;
+      },
+    });
+    for (const name of ['app', 'BrowserWindow', 'webContents', 'dialog', 'Menu', 'MenuItem', 'ipcMain'])
+      defineProperty(remote, name, { enumerable: true, get: builtin(name) });
+    // Test hooks read the tables' sizes.
+    const stats = () => ({ imports: imports.size, exports: exportsById.size, promises: promises.size,
+                           pendingReleases: pendingReleases.length / 2 });
+    return { remote: ObjectFreeze(remote), receive, lost, stats, flushReleases };
+  };
+})()

@@ -1,0 +1,337 @@
+// The remote module in real WebKitGTK windows: seed 004's behaviours (the B
+// numbers of docs/remote.md), its lifetime rules and the attacks a page can
+// make on it. The preload world's code runs through eval_preload (the app's
+// preload would run the same code); the page's main world never sees remote.
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "harness.h"
+#include "valence/main/main_process.h"
+#include "valence/main/web_contents.h"
+#include "valence/remote.h"
+
+namespace valence::test {
+namespace {
+
+struct Counter {
+  explicit Counter(int v) : value(v) {}
+  int value = 0;
+  int add(int n) { return value += n; }
+  std::vector<int> history() const { return {value, value * 2}; }
+  remote::Events events;
+};
+
+struct Fixture {
+  std::weak_ptr<Counter> last_made;
+  std::vector<remote::Callback> held;
+  std::shared_ptr<Counter> kept = std::make_shared<Counter>(7);
+};
+
+Fixture& fixture() {
+  static Fixture f;
+  return f;
+}
+
+// Registered once per test process (the App is one per process).
+remote::Registry& registry() {
+  static remote::Registry* r = [] {
+    auto& reg = test_app().remote();
+    auto& counter = reg.define<Counter>("Counter");
+    counter
+        .constructor([](int start) {
+          auto c = std::make_shared<Counter>(start);
+          fixture().last_made = c;
+          return c;
+        })
+        .property("value", &Counter::value)
+        .property("doubled", [](const Counter& c) { return c.value * 2; })
+        .method("add", &Counter::add)
+        .method("history", &Counter::history)
+        .method("fail", [](Counter&) -> Result<int> {
+          return make_error(ErrorCode::kFailed, "it failed in main");
+        })
+        .method("emit", [](Counter& c, std::string name, int v) { c.events.emit(name, v); })
+        .events(&Counter::events)
+        .static_method("zero", [] { return std::make_shared<Counter>(0); });
+    reg.module("./mapNumbers", [](remote::Module& m) {
+      m.function("withRendererCallback", [](remote::Callback mapper) {
+        std::vector<Value> out;
+        for (int x : {1, 2, 3}) {
+          mapper(x);
+          out.emplace_back();
+        }
+        return out;
+      });
+      m.function("withLocalCallback", [] { return std::vector<int>{2, 3, 4}; });
+    });
+    reg.module("counter", [&counter](remote::Module& m) {
+      m.constructor("Counter", counter);
+      m.value("answer", Value(42));
+      m.object("kept", fixture().kept);
+      m.function("hold", [](remote::Callback cb) {
+        fixture().held.push_back(cb);
+        return fixture().held.size();
+      });
+      m.function("callHeld", [](int v) {
+        int ok = 0;
+        for (auto& cb : fixture().held) ok += cb(v) ? 1 : 0;
+        return ok;
+      });
+      m.function("makeMany", [](int n) {
+        std::vector<std::shared_ptr<Counter>> out;
+        for (int i = 0; i < n; ++i) out.push_back(std::make_shared<Counter>(i));
+        return out;
+      });
+      m.function("later", [](int v) {
+        Promise<int> p;
+        auto f = p.future();
+        auto pp = std::make_shared<Promise<int>>(std::move(p));
+        test_app().loop().post([pp, v] { pp->set(v * 2); });
+        return f;
+      });
+      m.function("constant", [](remote::Callback cb) {
+        return cb.has_constant() ? cb.constant().clone() : Value("no constant");
+      });
+    });
+    reg.global("sharedObject", remote::SharedObject::create({{"someProperty", Value("default value")}}));
+    return &reg;
+  }();
+  return *r;
+}
+
+class RemoteTest : public WebTest {
+ protected:
+  std::shared_ptr<BrowserWindow> open_remote(const std::string& preload = "") {
+    registry();
+    BrowserWindowOptions o;
+    o.web_preferences.enable_remote_module = true;
+    return open(preload, "<!doctype html><title>remote</title><p>remote</p>", {}, o);
+  }
+  Value pre(const std::shared_ptr<BrowserWindow>& win, const std::string& code) {
+    auto r = eval_preload(win, code);
+    EXPECT_TRUE(r.has_value()) << code << "\n -> " << (r ? "" : r.error().message);
+    return r ? std::move(r).value() : Value();
+  }
+  std::string pre_string(const std::shared_ptr<BrowserWindow>& win, const std::string& code) {
+    Value v = pre(win, code);
+    return v.is_string() ? v.get_string() : "<" + v.to_debug_string() + ">";
+  }
+  remote::Stats stats(const std::shared_ptr<BrowserWindow>& win) {
+    return registry().stats(*win->web_contents());
+  }
+};
+
+TEST_F(RemoteTest, EnabledOnlyWhenAsked) {  // B1, B2, D7
+  auto plain = open("", "<p>x</p>");
+  EXPECT_EQ(pre_string(plain, "String(require('electron').remote)"), "undefined");
+  auto win = open_remote();
+  EXPECT_EQ(pre_string(win, "typeof require('electron').remote.require"), "function");
+  EXPECT_EQ(pre_string(win, "typeof require('electron').remote.dialog"), "undefined");
+  // The page's main world has no require at all.
+  EXPECT_EQ(eval(win, "typeof require").get_string(), "undefined");
+}
+
+TEST_F(RemoteTest, MethodCallsAndProperties) {  // B6, B10, B12, B13
+  auto win = open_remote();
+  EXPECT_EQ(pre_string(win, R"(
+    const { Counter } = require('electron').remote.require('counter')
+    const c = new Counter(1)
+    const r = [c.add(2), c.value, c.doubled, Object.keys(c).join(','), typeof c.add,
+               c instanceof Counter, c.add === c.add]
+    c.value = 10
+    r.push(c.value)
+    const h = c.history(); h.push(99)
+    r.push(JSON.stringify(h), JSON.stringify(c.history()))
+    JSON.stringify(r))"),
+            R"([3,3,6,"value,doubled","function",true,true,10,"[10,20,99]","[10,20]"])");
+}
+
+TEST_F(RemoteTest, ErrorsSayWhatAndWhere) {
+  auto win = open_remote();
+  EXPECT_EQ(pre_string(win, R"(
+    const remote = require('electron').remote
+    const out = []
+    try { remote.require('fs') } catch (e) { out.push(e.message, e.code) }
+    const { Counter } = remote.require('counter')
+    const c = new Counter(1)
+    try { c.add('x') } catch (e) { out.push(e.name, e.message, e.cause && e.cause.message) }
+    try { c.fail() } catch (e) { out.push(e.message) }
+    try { Counter(1) } catch (e) { out.push(e.name) }
+    try { c.value = 'no' } catch (e) { out.push(e.message) }
+    JSON.stringify(out))"),
+            R"(["Cannot find module 'fs'","MODULE_NOT_FOUND","TypeError",)"
+            R"("Could not call remote function 'add'. Check that the function signature is correct. )"
+            R"(Underlying error: args[0]: expected number, got string","args[0]: expected number, got string",)"
+            R"("Could not call remote function 'fail'. Check that the function signature is correct. )"
+            R"(Underlying error: it failed in main","TypeError","value: expected number, got string"])");
+}
+
+TEST_F(RemoteTest, MapNumbersSeedExample) {  // B19, B20
+  auto win = open_remote();
+  EXPECT_EQ(pre_string(win, R"(
+    const mapNumbers = require('electron').remote.require('./mapNumbers')
+    const withRendererCb = mapNumbers.withRendererCallback(x => x + 1)
+    const withLocalCb = mapNumbers.withLocalCallback()
+    JSON.stringify([withRendererCb, withLocalCb]))"),
+            "[[null,null,null],[2,3,4]]");
+}
+
+TEST_F(RemoteTest, CallbacksRunAfterTheCallAndDieWithTheDocument) {  // B18, B19, B22, B24, B25
+  auto win = open_remote();
+  fixture().held.clear();
+  std::vector<std::string> reports;
+  ipc().set_error_reporter([&](const std::string& m) { reports.push_back(m); });
+  pre(win, R"(
+    globalThis.calls = []
+    const m = require('electron').remote.require('counter')
+    m.hold((v) => calls.push(v))
+    'ok')");
+  ASSERT_EQ(fixture().held.size(), 1u);
+  EXPECT_TRUE(fixture().held[0].alive());
+  EXPECT_EQ(stats(win).imports, 1u);
+  EXPECT_TRUE(fixture().held[0](5));
+  ASSERT_TRUE(wait_for([&] { return pre_string(win, "JSON.stringify(calls)") == "[5]"; }));
+  // A reload ends the document: its function is gone, at once.
+  eval(win, "location.reload(); 1");
+  ASSERT_TRUE(wait_for([&] { return !fixture().held[0].alive(); }));
+  EXPECT_FALSE(fixture().held[0](6));
+  EXPECT_FALSE(fixture().held[0](7));
+  ASSERT_EQ(reports.size(), 1u);
+  EXPECT_NE(reports[0].find("Attempting to call a function in a renderer window that has been "
+                            "closed or released. Function provided here: "),
+            std::string::npos);
+  fixture().held.clear();
+  ipc().set_error_reporter(nullptr);
+}
+
+TEST_F(RemoteTest, EventsListenersLeaveWithTheirDocument) {  // B23, B24, B26, B43
+  auto win = open_remote();
+  std::shared_ptr<Counter> kept = fixture().kept;
+  kept->events.remove_all("", 0, 0);
+  for (int i = 0; i < 5; ++i) {
+    pre(win, R"(
+      const m = require('electron').remote.require('counter')
+      globalThis.got = []
+      m.kept.on('tick', (v) => got.push(v))
+      'ok')");
+    EXPECT_EQ(kept->events.listener_count("tick"), 1u) << "round " << i;
+    eval(win, "location.reload(); 1");
+    ASSERT_TRUE(wait_for([&] { return kept->events.listener_count("tick") == 0; }));
+    ASSERT_TRUE(wait_for([&] { return pre_string(win, "typeof require('electron').remote") == "object"; }));
+  }
+  EXPECT_EQ(pre_string(win, R"(
+    const k = require('electron').remote.require('counter').kept
+    const f = (v) => got.push(v)
+    globalThis.got = []
+    k.on('tick', f)
+    const a = k.listenerCount('tick')
+    k.emit('tick', 3)
+    k.removeListener('tick', f)
+    JSON.stringify([a, k.listenerCount('tick')]))"),
+            "[1,0]");
+  ASSERT_TRUE(wait_for([&] { return pre_string(win, "JSON.stringify(got)") == "[3]"; }));
+}
+
+TEST_F(RemoteTest, ReferencesAreCountedAndReleased) {  // B14, B15, L2, L4
+  auto win = open_remote();
+  pre(win, R"(
+    globalThis.m = require('electron').remote.require('counter')
+    globalThis.c = new m.Counter(3)
+    'ok')");
+  std::weak_ptr<Counter> made = fixture().last_made;
+  ASSERT_FALSE(made.expired());
+  // The page holds it: main keeps it alive without a reference of its own.
+  pre(win, "__valenceTest.gc(); 'ok'");
+  pump(std::chrono::milliseconds(100));
+  EXPECT_FALSE(made.expired());
+  EXPECT_EQ(pre_string(win, "String(c.add(1))"), "4");
+  // Dropped and collected: main frees it.
+  pre(win, "globalThis.c = null; __valenceTest.gc(); 'ok'");
+  ASSERT_TRUE(wait_for([&] {
+    pre(win, "__valenceTest.gc(); 'ok'");
+    return made.expired();
+  }));
+  // The same object sent many times to one proxy is freed with it (the
+  // @electron/remote pinning case).
+  auto before = stats(win).exports;
+  pre(win, "globalThis.k = []; for (let i = 0; i < 100; i++) k.push(m.kept); 'ok'");
+  EXPECT_EQ(stats(win).exports, before + 1);
+  pre(win, "globalThis.k = null; __valenceTest.gc(); 'ok'");
+  ASSERT_TRUE(wait_for([&] {
+    pre(win, "__valenceTest.gc(); 'ok'");
+    return stats(win).exports == before;
+  }));
+  // 10,000 proxies made by one call and dropped: all released.
+  pre(win, "globalThis.many = m.makeMany(10000); String(many.length)");
+  EXPECT_EQ(stats(win).exports, before + 10000);
+  pre(win, "globalThis.many = null; __valenceTest.gc(); 'ok'");
+  ASSERT_TRUE(wait_for([&] {
+    pre(win, "__valenceTest.gc(); 'ok'");
+    return stats(win).exports == before;
+  }));
+}
+
+TEST_F(RemoteTest, ReloadReleasesEverything) {  // B16, L1
+  auto win = open_remote();
+  pre(win, R"(
+    const m = require('electron').remote.require('counter')
+    globalThis.keep = [m.makeMany(50), new m.Counter(1), m.kept]
+    'ok')");
+  EXPECT_GE(stats(win).exports, 52u);
+  eval(win, "location.reload(); 1");
+  ASSERT_TRUE(wait_for([&] { return stats(win).exports == 0; }));
+}
+
+TEST_F(RemoteTest, GlobalsWindowsAndProcess) {  // B7, B11, B29, B30, B31, B32
+  auto win = open_remote();
+  EXPECT_EQ(pre_string(win, R"(
+    const remote = require('electron').remote
+    const w = remote.getCurrentWindow()
+    const s = remote.getGlobal('sharedObject')
+    const r = [w.id, w === remote.getCurrentWindow(), w.webContents === remote.getCurrentWebContents(),
+               s.someProperty, remote.process.type, remote.process === remote.process,
+               typeof remote.BrowserWindow, remote.getGlobal('nothing') === undefined]
+    s.someProperty = 'new value'
+    r.push(remote.getGlobal('sharedObject').someProperty)
+    s.someProperty = 'default value'
+    JSON.stringify(r))"),
+            "[" + std::to_string(win->id()) +
+                R"(,true,true,"default value","browser",true,"function",true,"new value"])");
+  std::size_t before = app().windows().size();
+  EXPECT_EQ(pre_string(win, R"(
+    const { BrowserWindow } = require('electron').remote
+    globalThis.w2 = new BrowserWindow({ width: 640, height: 480, show: false })
+    JSON.stringify([w2 instanceof BrowserWindow, w2.getSize()]))"),
+            "[true,[640,480]]");
+  EXPECT_EQ(app().windows().size(), before + 1);
+  pre(win, "w2.close(); 'ok'");
+  ASSERT_TRUE(wait_for([&] { return app().windows().size() == before; }));
+  EXPECT_EQ(pre_string(win, "try { w2.getTitle() } catch (e) { e.message }"), "Object has been destroyed");
+}
+
+TEST_F(RemoteTest, PromisesAndConstants) {  // B42 (main -> page), B44
+  auto win = open_remote();
+  pre(win, R"(
+    globalThis.out = []
+    const m = require('electron').remote.require('counter')
+    m.later(21).then((v) => out.push(v))
+    out.push(m.constant(require('electron').remote.createFunctionWithReturnValue(5)))
+    'ok')");
+  ASSERT_TRUE(wait_for([&] { return pre_string(win, "JSON.stringify(out)") == "[5,42]"; }));
+}
+
+TEST_F(RemoteTest, NothingUndeclaredReachesMain) {  // §d.9
+  auto win = open_remote();
+  // Undeclared names resolve in the page's own world (Object.prototype and
+  // Function.prototype of the preload), never as an operation in main.
+  EXPECT_EQ(pre_string(win, R"(
+    const m = require('electron').remote.require('counter')
+    const c = new m.Counter(1)
+    JSON.stringify([c.constructor === m.Counter, m.Counter.constructor === Function,
+                    c.nothing === undefined, Object.getPrototypeOf(Object.getPrototypeOf(c)) === Object.prototype]))"),
+            "[true,true,true,true]");
+}
+
+}  // namespace
+}  // namespace valence::test
