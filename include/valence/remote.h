@@ -270,8 +270,8 @@ struct Invoker<std::tuple<A...>> {
     constexpr std::size_t kSkip = kPre + (kWantsContext ? 1 : 0);
     using All = std::tuple<A...>;
     // The converted values of the parameters after `pre` (and the context).
-    std::tuple<std::optional<
-        std::conditional_t<(I < kSkip), std::monostate, std::decay_t<std::tuple_element_t<I, All>>>>...>
+    std::tuple<std::optional<std::conditional_t<(I < kSkip), std::monostate,
+                                                std::decay_t<std::tuple_element_t<I, All>>>>...>
         converted;
     Error error;
     bool ok = true;
@@ -342,7 +342,8 @@ template <class F>
 inline constexpr std::size_t kArity = std::tuple_size_v<Params<F>>;
 
 std::shared_ptr<ClassInfo> make_function_class(
-    std::string name, int length, std::function<Outcome(CallContext&, const std::vector<Value>&)> fn);
+    std::string name, int length,
+    std::function<Outcome(CallContext&, const std::vector<Value>&)> fn);
 std::uint32_t next_class_id();
 
 // The type-erased members of a class (ClassInfo holds them).
@@ -442,8 +443,9 @@ class Class final : public ClassInfo {
   template <class F>
   Class& constructor(F factory) {
     ctor_length_ = static_cast<int>(detail::kArity<F>);
-    factory_ = [f = std::move(factory)](CallContext& ctx, const std::vector<Value>& args) mutable
-        -> Result<detail::Self> {
+    factory_ = [f = std::move(factory)](
+                   CallContext& ctx,
+                   const std::vector<Value>& args) mutable -> Result<detail::Self> {
       detail::Self made;
       auto sink = [&made](auto&& r) -> Outcome {
         using R = std::remove_cvref_t<decltype(r)>;
@@ -507,7 +509,9 @@ class Class final : public ClassInfo {
   // on / once / addListener / off / removeListener / removeAllListeners /
   // listenerCount over the object's Events.
   Class& events(Events T::*member) {
-    events_ = [member](const detail::Self& self) { return &(static_cast<T*>(self.get())->*member); };
+    events_ = [member](const detail::Self& self) {
+      return &(static_cast<T*>(self.get())->*member);
+    };
     return *this;
   }
   // ... or over an Events an accessor finds for the object: accessor(T&) -> Events*.
@@ -522,10 +526,11 @@ class Class final : public ClassInfo {
   template <class F>
   Class& static_method(std::string name, F fn) {
     int length = static_cast<int>(detail::kArity<F>);
-    statics_.push_back({std::move(name), length,
-                        [f = std::move(fn)](CallContext& ctx, const std::vector<Value>& args) mutable {
-                          return detail::Invoker<detail::Params<F>>::call(f, ctx, args);
-                        }});
+    statics_.push_back(
+        {std::move(name), length,
+         [f = std::move(fn)](CallContext& ctx, const std::vector<Value>& args) mutable {
+           return detail::Invoker<detail::Params<F>>::call(f, ctx, args);
+         }});
     return *this;
   }
   // T derives from B (defined as `base`): B's members apply to T's objects,
@@ -551,7 +556,8 @@ class Class final : public ClassInfo {
   Class& accessor(std::string name, G getter, S setter) {
     Property p;
     p.name = std::move(name);
-    p.get = [g = std::move(getter)](const detail::Self& self, CallContext&) mutable -> Result<Value> {
+    p.get = [g = std::move(getter)](const detail::Self& self,
+                                    CallContext&) mutable -> Result<Value> {
       auto out = detail::to_outcome(g(*static_cast<const T*>(self.get())));
       return std::move(out.now);
     };
@@ -662,16 +668,20 @@ struct Decision {
   bool allowed = true;
   std::string reason;
 };
-inline Decision allow() { return {}; }
-inline Decision deny(std::string reason) { return {false, std::move(reason)}; }
+inline Decision allow() {
+  return {};
+}
+inline Decision deny(std::string reason) {
+  return {false, std::move(reason)};
+}
 
 // Live counts, for tests and diagnostics.
 struct Stats {
-  std::size_t documents = 0;  // documents with anything in their tables
-  std::size_t exports = 0;    // main objects the page holds references to
-  std::size_t references = 0; // the sum of their counts
-  std::size_t imports = 0;    // page functions main holds
-  std::size_t promises = 0;   // main promises the page waits for
+  std::size_t documents = 0;   // documents with anything in their tables
+  std::size_t exports = 0;     // main objects the page holds references to
+  std::size_t references = 0;  // the sum of their counts
+  std::size_t imports = 0;     // page functions main holds
+  std::size_t promises = 0;    // main promises the page waits for
 };
 
 struct Quotas {
@@ -764,7 +774,8 @@ template <class T>
 struct Convert<std::shared_ptr<T>> {
   static Value to_value(const std::shared_ptr<T>& v) {
     if (!v) return Value(nullptr);
-    return remote::detail::export_object(std::const_pointer_cast<std::remove_const_t<T>>(v), typeid(std::remove_const_t<T>));
+    return remote::detail::export_object(std::const_pointer_cast<std::remove_const_t<T>>(v),
+                                         typeid(std::remove_const_t<T>));
   }
   static Result<std::shared_ptr<T>> from_value(const Value& v, ConvertPath& path) {
     if (v.is_null() || v.is_undefined()) return std::shared_ptr<T>();

@@ -30,9 +30,9 @@ Result<std::uint64_t> DocumentHandle::export_object(Self object, const ClassInfo
     ids.erase(it);
   }
   if (exports.size() >= session->quotas().max_exports)
-    return make_error(ErrorCode::kOverloaded,
-                      "too many remote objects for this document (limit " +
-                          std::to_string(session->quotas().max_exports) + ")");
+    return make_error(ErrorCode::kOverloaded, "too many remote objects for this document (limit " +
+                                                  std::to_string(session->quotas().max_exports) +
+                                                  ")");
   std::uint64_t id = next_export++;
   Export e;
   e.cls = &cls;
@@ -97,10 +97,13 @@ Value describe_class(const ClassInfo& cls, const SharedObject* shared) {
     for (const auto& key : shared->keys()) props.push_back(Value::array({Value(key), Value(3)}));
   } else {
     for (const auto& p : cls.properties())
-      props.push_back(Value::array({Value(p.name), Value((p.set ? 1 : 0) | (p.enumerable ? 2 : 0))}));
+      props.push_back(
+          Value::array({Value(p.name), Value((p.set ? 1 : 0) | (p.enumerable ? 2 : 0))}));
   }
-  for (const auto& m : cls.methods()) methods.push_back(Value::array({Value(m.name), Value(m.length)}));
-  for (const auto& m : cls.statics()) statics.push_back(Value::array({Value(m.name), Value(m.length)}));
+  for (const auto& m : cls.methods())
+    methods.push_back(Value::array({Value(m.name), Value(m.length)}));
+  for (const auto& m : cls.statics())
+    statics.push_back(Value::array({Value(m.name), Value(m.length)}));
   Value d = Value::object({});
   Object& o = d.get_object();
   o.set("id", Value(static_cast<double>(cls.id())));
@@ -248,7 +251,8 @@ Result<Value> RefCodec::read_host_object(codec::ByteReader& reader) {
       options.form = codec::Form::kValence;
       auto value = codec::decode(bytes, options);
       if (!value)
-        return make_error(ErrorCode::kBadMessage, "a constant function's value: " + value.error().message);
+        return make_error(ErrorCode::kBadMessage,
+                          "a constant function's value: " + value.error().message);
       auto state = std::make_shared<CallbackState>();
       state->contents_id = doc_.contents_id;
       state->has_constant = true;

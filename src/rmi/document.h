@@ -33,12 +33,12 @@ inline constexpr const char* kPageFunctionRef = "PageFunction";
 inline constexpr const char* kUnexported = "remote reference outside a remote operation";
 
 struct Export {
-  Self strong;              // empty when held weakly
+  Self strong;  // empty when held weakly
   std::weak_ptr<void> weak;
   const ClassInfo* cls = nullptr;
   std::shared_ptr<const ClassInfo> keep;  // a function class only this export holds
-  bool function = false;    // a constructor or remote::function
-  std::uint64_t count = 0;  // references sent and not given back
+  bool function = false;                  // a constructor or remote::function
+  std::uint64_t count = 0;                // references sent and not given back
 };
 
 struct CallbackState {
@@ -48,8 +48,8 @@ struct CallbackState {
   int contents_id = 0;
   bool has_constant = false;
   Value constant;
-  bool released = false;  // its document ended
-  bool reported = false;  // the dead-call line was reported
+  bool released = false;                    // its document ended
+  bool reported = false;                    // the dead-call line was reported
   std::weak_ptr<Registry::Impl*> reporter;  // where that line goes
   std::vector<UniqueFunction<void()>> on_released;
   ~CallbackState();
@@ -76,7 +76,7 @@ struct DocumentHandle : std::enable_shared_from_this<DocumentHandle> {
   std::set<std::uint64_t> promises;  // main promises the page waits for
   std::uint64_t next_promise = 1;
   std::vector<std::uint64_t> release_queue;  // (id, n) pairs of page functions main dropped
-  bool quota_hit = false;  // the running operation went over a quota
+  bool quota_hit = false;                    // the running operation went over a quota
 
   bool alive() const noexcept { return session != nullptr; }
   // The export id for an object (made with count 0 when new).

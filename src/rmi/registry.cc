@@ -19,7 +19,9 @@ DocumentHandle* live_document() {
   return t_document && t_document->alive() ? t_document.get() : nullptr;
 }
 
-Value unexported() { return Value(HostObject{kUnexported, 0}); }
+Value unexported() {
+  return Value(HostObject{kUnexported, 0});
+}
 
 Value export_with_class(DocumentHandle& doc, Self object, const ClassInfo& cls) {
   auto id = doc.export_object(std::move(object), cls);
@@ -37,11 +39,15 @@ std::uint32_t next_class_id() {
   return next++;
 }
 
-std::shared_ptr<DocumentHandle> current_document() { return t_document; }
+std::shared_ptr<DocumentHandle> current_document() {
+  return t_document;
+}
 
 DocumentScope::DocumentScope(std::shared_ptr<DocumentHandle> document)
     : saved_(std::exchange(t_document, std::move(document))) {}
-DocumentScope::~DocumentScope() { t_document = std::move(saved_); }
+DocumentScope::~DocumentScope() {
+  t_document = std::move(saved_);
+}
 
 Value export_object(std::shared_ptr<void> object, std::type_index type) {
   DocumentHandle* doc = live_document();
@@ -54,19 +60,19 @@ Value export_object(std::shared_ptr<void> object, std::type_index type) {
   else
     cls = doc->session->registry().class_of(type);
   if (!cls)
-    return Value(HostObject{std::string("an object of a C++ type that is not a remote class (") +
-                                type.name() + ")",
-                            0});
+    return Value(HostObject{
+        std::string("an object of a C++ type that is not a remote class (") + type.name() + ")",
+        0});
   return export_with_class(*doc, std::move(object), *cls);
 }
 
-Result<std::shared_ptr<void>> import_object(const Value& v, std::type_index type, ConvertPath& path) {
+Result<std::shared_ptr<void>> import_object(const Value& v, std::type_index type,
+                                            ConvertPath& path) {
   const HostObject* h = v.get_if_host_object();
   DocumentHandle* doc = live_document();
   const ClassInfo* want = doc ? doc->session->registry().class_of(type) : nullptr;
   std::string want_name = want ? want->name() : std::string(type.name());
-  if (!h || h->kind != kObjectRef || !doc)
-    return path.mismatch("a remote " + want_name, v);
+  if (!h || h->kind != kObjectRef || !doc) return path.mismatch("a remote " + want_name, v);
   auto it = doc->exports.find(h->handle);
   if (it == doc->exports.end()) return path.error("remote object has been released");
   const Export& e = it->second;
@@ -92,7 +98,8 @@ Result<std::shared_ptr<CallbackState>> import_callback(const Value& v, ConvertPa
 }
 
 std::shared_ptr<ClassInfo> make_function_class(
-    std::string name, int length, std::function<Outcome(CallContext&, const std::vector<Value>&)> fn) {
+    std::string name, int length,
+    std::function<Outcome(CallContext&, const std::vector<Value>&)> fn) {
   auto cls = std::make_shared<ClassInfo>(next_class_id(), std::move(name), typeid(void));
   cls->ctor_length_ = length;
   cls->function_ = std::move(fn);
@@ -153,7 +160,8 @@ std::shared_ptr<SharedObject> SharedObject::create(
     std::initializer_list<std::pair<const std::string, Value>> entries) {
   auto object = std::make_shared<SharedObject>();
   for (const auto& [key, value] : entries) object->set(key, value.clone());
-  object->cls_ = std::make_shared<ClassInfo>(detail::next_class_id(), "Object", typeid(SharedObject));
+  object->cls_ =
+      std::make_shared<ClassInfo>(detail::next_class_id(), "Object", typeid(SharedObject));
   object->cls_->dynamic_ = true;
   return object;
 }
@@ -173,9 +181,13 @@ void SharedObject::set(std::string key, Value value) {
   entries_.emplace(std::move(key), std::move(value));
 }
 
-bool SharedObject::has(std::string_view key) const { return entries_.find(key) != entries_.end(); }
+bool SharedObject::has(std::string_view key) const {
+  return entries_.find(key) != entries_.end();
+}
 
-std::vector<std::string> SharedObject::keys() const { return order_; }
+std::vector<std::string> SharedObject::keys() const {
+  return order_;
+}
 
 // ---- Callback -----------------------------------------------------------------------
 
@@ -208,9 +220,15 @@ bool Callback::alive() const noexcept {
   return doc && doc->alive();
 }
 
-std::string Callback::location() const { return state_ ? state_->location : std::string(); }
-int Callback::web_contents_id() const noexcept { return state_ ? state_->contents_id : 0; }
-bool Callback::has_constant() const noexcept { return state_ && state_->has_constant; }
+std::string Callback::location() const {
+  return state_ ? state_->location : std::string();
+}
+int Callback::web_contents_id() const noexcept {
+  return state_ ? state_->contents_id : 0;
+}
+bool Callback::has_constant() const noexcept {
+  return state_ && state_->has_constant;
+}
 const Value& Callback::constant() const {
   static const Value kUndefined;
   return state_ && state_->has_constant ? state_->constant : kUndefined;
@@ -227,7 +245,9 @@ void Callback::on_released(UniqueFunction<void()> callback) const {
 
 // ---- Events ---------------------------------------------------------------------------
 
-Events::~Events() { *self_ = nullptr; }
+Events::~Events() {
+  *self_ = nullptr;
+}
 
 void Events::add(std::string name, Callback cb, bool once) {
   std::weak_ptr<Events*> weak = self_;
@@ -265,7 +285,8 @@ void Events::remove_all(std::string_view name, int web_contents_id, unsigned doc
       if (web_contents_id == 0) return true;
       const auto& s = e.callback.state();
       auto doc = s ? s->document.lock() : nullptr;
-      return s && s->contents_id == web_contents_id && (document == 0 || (doc && doc->ctx == document));
+      return s && s->contents_id == web_contents_id &&
+             (document == 0 || (doc && doc->ctx == document));
     });
     it = list.empty() ? lists_.erase(it) : std::next(it);
   }
@@ -299,16 +320,20 @@ namespace {
 Value process_info() {
   utsname u{};
   std::string arch = ::uname(&u) == 0 ? u.machine : "";
-  if (arch == "x86_64") arch = "x64";
-  else if (arch == "aarch64") arch = "arm64";
-  else if (arch == "i686" || arch == "i386") arch = "ia32";
+  if (arch == "x86_64")
+    arch = "x64";
+  else if (arch == "aarch64")
+    arch = "arm64";
+  else if (arch == "i686" || arch == "i386")
+    arch = "ia32";
   char exe[PATH_MAX] = {};
   ssize_t n = ::readlink("/proc/self/exe", exe, sizeof exe - 1);
-  Value v = Value::object({{"type", "browser"},
-                           {"pid", static_cast<double>(::getpid())},
-                           {"platform", "linux"},
-                           {"arch", arch},
-                           {"execPath", std::string(exe, n > 0 ? static_cast<std::size_t>(n) : 0)}});
+  Value v =
+      Value::object({{"type", "browser"},
+                     {"pid", static_cast<double>(::getpid())},
+                     {"platform", "linux"},
+                     {"arch", arch},
+                     {"execPath", std::string(exe, n > 0 ? static_cast<std::size_t>(n) : 0)}});
   v.get_object().set(String("versions"), Value::object({}));
   v.get_object().set(String("argv"), Value::array({}));
   return v;
@@ -363,15 +388,21 @@ const ClassInfo* Registry::Impl::class_of(std::type_index type) const {
 Registry::Registry(MainProcess& main) : impl_(std::make_unique<Impl>(main)) {}
 Registry::~Registry() = default;
 
-void Registry::enable(const WebContents& contents) { impl_->enabled_ids.insert(contents.id()); }
-bool Registry::enabled(const WebContents& contents) const { return impl_->enabled(contents.id()); }
+void Registry::enable(const WebContents& contents) {
+  impl_->enabled_ids.insert(contents.id());
+}
+bool Registry::enabled(const WebContents& contents) const {
+  return impl_->enabled(contents.id());
+}
 
 void Registry::add_class(std::shared_ptr<ClassInfo> cls) {
   impl_->by_type[cls->type()] = cls.get();
   impl_->classes.push_back(std::move(cls));
 }
 
-const ClassInfo* Registry::class_of(std::type_index type) const { return impl_->class_of(type); }
+const ClassInfo* Registry::class_of(std::type_index type) const {
+  return impl_->class_of(type);
+}
 
 void Registry::module(std::string name, UniqueFunction<void(Module&)> build) {
   Module m;
@@ -380,9 +411,11 @@ void Registry::module(std::string name, UniqueFunction<void(Module&)> build) {
   for (auto& entry : m.entries_) {
     if (entry.function) {
       auto fn = entry.function;
-      cls->methods_.push_back({entry.name, fn->constructor_length(),
-                               [fn](const detail::Self&, CallContext& ctx,
-                                    const std::vector<Value>& args) { return fn->call_function(ctx, args); }});
+      cls->methods_.push_back(
+          {entry.name, fn->constructor_length(),
+           [fn](const detail::Self&, CallContext& ctx, const std::vector<Value>& args) {
+             return fn->call_function(ctx, args);
+           }});
       continue;
     }
     ClassInfo::Property p;
@@ -400,7 +433,9 @@ void Registry::module(std::string name, UniqueFunction<void(Module&)> build) {
       };
     } else {
       auto value = std::make_shared<Value>(std::move(entry.value));
-      p.get = [value](const detail::Self&, CallContext&) -> Result<Value> { return value->clone(); };
+      p.get = [value](const detail::Self&, CallContext&) -> Result<Value> {
+        return value->clone();
+      };
     }
     cls->props_.push_back(std::move(p));
   }
@@ -409,7 +444,9 @@ void Registry::module(std::string name, UniqueFunction<void(Module&)> build) {
   impl_->modules[std::move(name)] = {cls, object};
 }
 
-void Registry::global(std::string name, Value value) { impl_->globals[std::move(name)] = {std::move(value), nullptr}; }
+void Registry::global(std::string name, Value value) {
+  impl_->globals[std::move(name)] = {std::move(value), nullptr};
+}
 
 void Registry::global(std::string name, std::shared_ptr<SharedObject> object) {
   impl_->globals[std::move(name)] = {Value(), std::move(object)};
@@ -419,17 +456,21 @@ void Registry::builtin(std::string name, ClassInfo& constructor) {
   impl_->builtins[std::move(name)] = {&constructor, nullptr, typeid(void)};
 }
 
-void Registry::builtin_object_erased(std::string name, std::shared_ptr<void> object, std::type_index type) {
+void Registry::builtin_object_erased(std::string name, std::shared_ptr<void> object,
+                                     std::type_index type) {
   impl_->builtins[std::move(name)] = {nullptr, std::move(object), type};
 }
 
 void Registry::set_current_window(UniqueFunction<Value(const std::shared_ptr<WebContents>&)> fn) {
   impl_->current_window = std::move(fn);
 }
-void Registry::set_current_web_contents(UniqueFunction<Value(const std::shared_ptr<WebContents>&)> fn) {
+void Registry::set_current_web_contents(
+    UniqueFunction<Value(const std::shared_ptr<WebContents>&)> fn) {
   impl_->current_web_contents = std::move(fn);
 }
-void Registry::on_require(UniqueFunction<void(RootEvent&)> fn) { impl_->on_require.push_back(std::move(fn)); }
+void Registry::on_require(UniqueFunction<void(RootEvent&)> fn) {
+  impl_->on_require.push_back(std::move(fn));
+}
 void Registry::on_get_global(UniqueFunction<void(RootEvent&)> fn) {
   impl_->on_get_global.push_back(std::move(fn));
 }
@@ -445,7 +486,9 @@ void Registry::on_get_current_web_contents(UniqueFunction<void(RootEvent&)> fn) 
 void Registry::set_call_filter(UniqueFunction<Decision(const OpInfo&)> fn) {
   impl_->call_filter = std::move(fn);
 }
-void Registry::set_quotas(Quotas quotas) { impl_->quotas = quotas; }
+void Registry::set_quotas(Quotas quotas) {
+  impl_->quotas = quotas;
+}
 
 Stats Registry::stats(const WebContents& contents) const {
   Stats s;

@@ -71,7 +71,8 @@ Outcome call_failed(std::string_view what, const std::string& name, const Error&
   std::string underlying = c.message ? c.message->utf8() : "";
   ErrorValue e(c.prototype, String("Could not call remote " + std::string(what) + " '" + name +
                                    "'. Check that the function signature is correct. "
-                                   "Underlying error: " + underlying));
+                                   "Underlying error: " +
+                                   underlying));
   e.set_cause(std::move(cause));
   auto v = std::make_shared<Value>(std::move(e));
   return Outcome{Unexpected{Error{error.code, error.message, std::move(v)}}, std::nullopt};
@@ -79,14 +80,17 @@ Outcome call_failed(std::string_view what, const std::string& name, const Error&
 
 }  // namespace
 
-Session::Session(Registry::Impl& registry, ipc::ChildHost& host) : registry_(registry), host_(host) {}
+Session::Session(Registry::Impl& registry, ipc::ChildHost& host)
+    : registry_(registry), host_(host) {}
 
 Session::~Session() {
   *alive_ = false;
   close_current();
 }
 
-const Quotas& Session::quotas() const noexcept { return registry_.quotas; }
+const Quotas& Session::quotas() const noexcept {
+  return registry_.quotas;
+}
 
 void Session::close_current() {
   if (!current_) return;
@@ -111,8 +115,9 @@ Result<void> Session::on_message(ipc::RawMessage& m) {
     case ipc::MessageKind::kRemoteSync: return on_sync(m);
     case ipc::MessageKind::kRemoteRelease: return on_release(m);
     default:
-      return make_error(ErrorCode::kBadMessage,
-                        std::string("unexpected ") + ipc::message_kind_name(m.kind) + " from a page");
+      return make_error(
+          ErrorCode::kBadMessage,
+          std::string("unexpected ") + ipc::message_kind_name(m.kind) + " from a page");
   }
 }
 
@@ -131,7 +136,8 @@ Result<Value> decode_plain(const ipc::RawMessage& m) {
 bool count_at(const Array& a, std::uint32_t i, std::uint64_t& out) {
   const Value* v = a.get(i);
   auto d = v ? v->get_if_number() : std::nullopt;
-  if (!d || !(*d >= 0) || *d > 9007199254740991.0 || static_cast<double>(static_cast<std::uint64_t>(*d)) != *d)
+  if (!d || !(*d >= 0) || *d > 9007199254740991.0 ||
+      static_cast<double>(static_cast<std::uint64_t>(*d)) != *d)
     return false;
   out = static_cast<std::uint64_t>(*d);
   return true;
@@ -148,9 +154,8 @@ Result<void> Session::on_context(const ipc::RawMessage& m) {
     return make_error(ErrorCode::kBadMessage, "RemoteContext: malformed");
   if (what == static_cast<std::uint64_t>(ipc::kRemoteContextOpen)) {
     if (gen <= last_ctx_)
-      return make_error(ErrorCode::kBadMessage,
-                        "RemoteContext: document " + std::to_string(gen) + " opened after " +
-                            std::to_string(last_ctx_));
+      return make_error(ErrorCode::kBadMessage, "RemoteContext: document " + std::to_string(gen) +
+                                                    " opened after " + std::to_string(last_ctx_));
     close_current();
     last_ctx_ = static_cast<unsigned>(gen);
     current_ = std::make_shared<DocumentHandle>();
@@ -164,11 +169,13 @@ Result<void> Session::on_context(const ipc::RawMessage& m) {
     if (current_ && current_->ctx == gen) close_current();
     return {};
   }
-  return make_error(ErrorCode::kBadMessage, "RemoteContext: unknown marker " + std::to_string(what));
+  return make_error(ErrorCode::kBadMessage,
+                    "RemoteContext: unknown marker " + std::to_string(what));
 }
 
 Result<void> Session::on_release(const ipc::RawMessage& m) {
-  if (!current_) return make_error(ErrorCode::kBadMessage, "RemoteRelease before a document opened");
+  if (!current_)
+    return make_error(ErrorCode::kBadMessage, "RemoteRelease before a document opened");
   auto body = decode_plain(m);
   if (!body) return Unexpected{body.error()};
   const Array* a = body->get_if_array();
@@ -181,9 +188,9 @@ Result<void> Session::on_release(const ipc::RawMessage& m) {
       return make_error(ErrorCode::kBadMessage, "RemoteRelease: a bad id or count");
     auto it = doc.exports.find(id);
     if (it == doc.exports.end())
-      return make_error(ErrorCode::kBadMessage,
-                        "RemoteRelease of remote object " + std::to_string(id) +
-                            ", which this document does not hold");
+      return make_error(ErrorCode::kBadMessage, "RemoteRelease of remote object " +
+                                                    std::to_string(id) +
+                                                    ", which this document does not hold");
     if (n > it->second.count)
       return make_error(ErrorCode::kBadMessage,
                         "RemoteRelease of " + std::to_string(n) + " references to remote object " +
@@ -251,7 +258,8 @@ Session::OpResult Session::run_op(DocumentHandle& doc, RemoteOp op, const Value&
                                   const std::string& name, const std::vector<Value>& args) {
   if (op <= RemoteOp::kProcess) return run_root(doc, op, name);
   const HostObject* ref = target.get_if_host_object();
-  if (!ref) return {fail(ErrorPrototype::kTypeError, "a remote operation without a remote object"), {}};
+  if (!ref)
+    return {fail(ErrorPrototype::kTypeError, "a remote operation without a remote object"), {}};
   auto it = doc.exports.find(ref->handle);
   if (it == doc.exports.end())  // the decoder checked; a member call may have released it since
     return {fail(ErrorPrototype::kError, "remote object has been released"), {}};
@@ -277,8 +285,8 @@ Session::OpResult Session::run_root(DocumentHandle& doc, RemoteOp op, const std:
   };
   OpInfo info{host_.contents(), op_name(op), "", name};
   if (Decision d = r.filter_op(info); !d.allowed)
-    return {fail(ErrorPrototype::kError, "Blocked remote." + std::string(op_name(op)) + "('" +
-                                             name + "'): " + d.reason),
+    return {fail(ErrorPrototype::kError,
+                 "Blocked remote." + std::string(op_name(op)) + "('" + name + "'): " + d.reason),
             "ERR_REMOTE_BLOCKED"};
   switch (op) {
     case RemoteOp::kRequire: {
@@ -286,34 +294,40 @@ Session::OpResult Session::run_root(DocumentHandle& doc, RemoteOp op, const std:
       if (event.has_return_value) return {Outcome{std::move(event.return_value), std::nullopt}, {}};
       auto it = r.modules.find(name);
       if (it == r.modules.end())
-        return {fail(ErrorPrototype::kError, "Cannot find module '" + name + "'"), "MODULE_NOT_FOUND"};
+        return {fail(ErrorPrototype::kError, "Cannot find module '" + name + "'"),
+                "MODULE_NOT_FOUND"};
       return {Outcome{detail::export_object(it->second.self, typeid(Registry::Impl::ModuleObject)),
                       std::nullopt},
               {}};
     }
     case RemoteOp::kGetBuiltin: {
-      if (!r.filter_root(r.on_get_builtin, event)) return blocked("remote.getBuiltin('" + name + "')");
+      if (!r.filter_root(r.on_get_builtin, event))
+        return blocked("remote.getBuiltin('" + name + "')");
       if (event.has_return_value) return {Outcome{std::move(event.return_value), std::nullopt}, {}};
       auto it = r.builtins.find(name);
       if (it == r.builtins.end()) return {Outcome{}, {}};  // undefined, as an absent getter
       if (it->second.constructor)
-        return {Outcome{detail::export_function(
-                            std::shared_ptr<const ClassInfo>(std::shared_ptr<void>(), it->second.constructor)),
+        return {Outcome{detail::export_function(std::shared_ptr<const ClassInfo>(
+                            std::shared_ptr<void>(), it->second.constructor)),
                         std::nullopt},
                 {}};
       return {Outcome{detail::export_object(it->second.object, it->second.type), std::nullopt}, {}};
     }
     case RemoteOp::kGetGlobal: {
-      if (!r.filter_root(r.on_get_global, event)) return blocked("remote.getGlobal('" + name + "')");
+      if (!r.filter_root(r.on_get_global, event))
+        return blocked("remote.getGlobal('" + name + "')");
       if (event.has_return_value) return {Outcome{std::move(event.return_value), std::nullopt}, {}};
       auto it = r.globals.find(name);
       if (it == r.globals.end()) return {Outcome{}, {}};
       if (it->second.shared)
-        return {Outcome{detail::export_object(it->second.shared, typeid(SharedObject)), std::nullopt}, {}};
+        return {
+            Outcome{detail::export_object(it->second.shared, typeid(SharedObject)), std::nullopt},
+            {}};
       return {Outcome{it->second.copy.clone(), std::nullopt}, {}};
     }
     case RemoteOp::kGetCurrentWindow:
-      if (!r.filter_root(r.on_get_current_window, event)) return blocked("remote.getCurrentWindow()");
+      if (!r.filter_root(r.on_get_current_window, event))
+        return blocked("remote.getCurrentWindow()");
       if (event.has_return_value) return {Outcome{std::move(event.return_value), std::nullopt}, {}};
       if (!r.current_window) return {Outcome{Value(nullptr), std::nullopt}, {}};
       return {Outcome{r.current_window(host_.contents()), std::nullopt}, {}};
@@ -367,7 +381,8 @@ Session::OpResult Session::run_on_object(DocumentHandle& doc, RemoteOp op, Expor
       if (!p) return no_member();
       if (!p->set)
         return {fail(ErrorPrototype::kTypeError, "Cannot assign to read only property '" + name +
-                                                     "' of remote object of class '" + cls.name() + "'"),
+                                                     "' of remote object of class '" + cls.name() +
+                                                     "'"),
                 {}};
       static const Value kUndefined;
       auto r = p->set(self, ctx, args.empty() ? kUndefined : args[0]);
@@ -396,14 +411,17 @@ Session::OpResult Session::run_on_object(DocumentHandle& doc, RemoteOp op, Expor
     }
     case RemoteOp::kCall:
     case RemoteOp::kConstruct:
-      return {fail(ErrorPrototype::kTypeError, "remote object of class '" + cls.name() + "' is not a function"), {}};
+      return {fail(ErrorPrototype::kTypeError,
+                   "remote object of class '" + cls.name() + "' is not a function"),
+              {}};
     default: break;
   }
   return no_member();
 }
 
 Session::OpResult Session::run_on_function(DocumentHandle& doc, RemoteOp op, Export& e,
-                                           const std::string& name, const std::vector<Value>& args) {
+                                           const std::string& name,
+                                           const std::vector<Value>& args) {
   const ClassInfo& cls = *e.cls;
   CallContext ctx{host_.contents(), doc.ctx};
   switch (op) {
@@ -421,7 +439,8 @@ Session::OpResult Session::run_on_function(DocumentHandle& doc, RemoteOp op, Exp
         return {fail(ErrorPrototype::kTypeError, cls.name() + " is not a constructor"), {}};
       auto made = cls.construct(ctx, args);
       if (!made) return {call_failed("constructor", cls.name(), made.error()), {}};
-      return {Outcome{detail::export_object(std::move(made).value(), cls.type()), std::nullopt}, {}};
+      return {Outcome{detail::export_object(std::move(made).value(), cls.type()), std::nullopt},
+              {}};
     }
     case RemoteOp::kCallMember: {
       const ClassInfo::Static* s = cls.find_static(name);
@@ -448,7 +467,9 @@ Session::OpResult Session::events_op(DocumentHandle& doc, Events& events, const 
   auto listener = [&]() -> Result<Callback> {
     return valence::from_value<Callback>(valence::detail::arg_or_undefined(args, 1), "args[1]");
   };
-  auto bad = [&](const Error& error) -> OpResult { return {call_failed("function", name, error), {}}; };
+  auto bad = [&](const Error& error) -> OpResult {
+    return {call_failed("function", name, error), {}};
+  };
   if (name == "on" || name == "addListener" || name == "once") {
     auto n = event_name();
     if (!n) return bad(n.error());
@@ -502,13 +523,15 @@ void Session::send(DocumentHandle& doc, ipc::MessageKind kind, std::uint64_t req
     doc.sweep_fresh();
     std::string why = encoded.error().message;
     if (kind == ipc::MessageKind::kRemoteCall || kind == ipc::MessageKind::kRemoteRelease) {
-      host_.main().ipc_main().report_error("remote: a callback's arguments could not be sent: " + why);
+      host_.main().ipc_main().report_error("remote: a callback's arguments could not be sent: " +
+                                           why);
       return;
     }
     // The page still gets an answer, saying why.
     out.resize(0);
     ipc::write_header(out, request_id, std::to_string(doc.ctx), ipc::ReplyStatus::kError);
-    Value error(detail::make_error_value(ErrorPrototype::kError, "the result could not be sent: " + why));
+    Value error(
+        detail::make_error_value(ErrorPrototype::kError, "the result could not be sent: " + why));
     Value fallback = kind == ipc::MessageKind::kRemoteSettle
                          ? Value::array({value.get_array().get(0)->clone(), std::move(error)})
                          : Value::array({std::move(error)});
@@ -599,7 +622,8 @@ void Session::flush_releases(std::weak_ptr<DocumentHandle> weak) {
   codec::EncodeOptions options;
   options.form = codec::Form::kValence;
   if (codec::encode_into(Value::array(std::move(pairs)), out, options, out.size()))
-    (void)host_.send_raw(ipc::MessageKind::kRemoteRelease, transport::Buffer::adopt(std::move(out)));
+    (void)host_.send_raw(ipc::MessageKind::kRemoteRelease,
+                         transport::Buffer::adopt(std::move(out)));
 }
 
 }  // namespace valence::remote

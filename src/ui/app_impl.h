@@ -12,9 +12,9 @@
 #include "ipc/main/main_process_impl.h"
 #include "ipc/main/page_server.h"
 #include "valence/base/unique_fd.h"
+#include "valence/remote.h"
 #include "valence/ui/app.h"
 #include "valence/ui/browser_window.h"
-#include "valence/remote.h"
 #include "valence/ui/menu.h"
 
 namespace valence {

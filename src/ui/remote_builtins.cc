@@ -5,9 +5,9 @@
 #include <unistd.h>
 
 #include <map>
+#include <memory>
 #include <optional>
 #include <stdexcept>
-#include <memory>
 #include <string>
 #include <vector>
 
@@ -85,35 +85,36 @@ void register_remote_builtins(App& app, remote::Registry& registry) {
                 for (std::size_t i = 1; i < args.size(); ++i) rest.push_back(args[i].clone());
                 return c.send_values(args[0].get_string(), std::move(rest));
               })
-      .method("executeJavaScript",
-              [](WebContents& c, std::string code) { return c.execute_javascript(std::move(code)); })
+      .method(
+          "executeJavaScript",
+          [](WebContents& c, std::string code) { return c.execute_javascript(std::move(code)); })
       .method("openDevTools", [](WebContents& c) { c.open_dev_tools(); })
       .method("closeDevTools", [](WebContents& c) { c.close_dev_tools(); })
       .method("toggleDevTools", [](WebContents& c) { c.toggle_dev_tools(); })
       .method("isCrashed", [](WebContents& c) { return c.is_crashed(); })
-      .static_method("fromId",
-                     [&app](int id) -> std::shared_ptr<WebContents> {
-                       return app.main_process().from_id(id);
-                     })
+      .static_method(
+          "fromId",
+          [&app](int id) -> std::shared_ptr<WebContents> { return app.main_process().from_id(id); })
       .static_method("getAllWebContents",
                      [&app]() { return app.main_process().all_web_contents(); });
 
   auto& window = registry.define<BrowserWindow>("BrowserWindow");
   window.held_weakly()
-      .constructor([&app](remote::CallContext& ctx, std::optional<WindowOptions> given)
-                       -> Result<std::shared_ptr<BrowserWindow>> {
-        WindowOptions o = given.value_or(WindowOptions{});
-        BrowserWindowOptions options;
-        options.width = o.width.value_or(options.width);
-        options.height = o.height.value_or(options.height);
-        options.title = o.title.value_or(options.title);
-        options.show = o.show.value_or(options.show);
-        // A window a page opens gets its opener's web preferences (a page
-        // cannot name a preload script or turn on what its own window lacks).
-        if (auto opener = ctx.sender ? BrowserWindow::from_web_contents(*ctx.sender) : nullptr)
-          options.web_preferences = opener->impl().web_preferences;
-        return BrowserWindow::create(app, std::move(options));
-      })
+      .constructor(
+          [&app](remote::CallContext& ctx,
+                 std::optional<WindowOptions> given) -> Result<std::shared_ptr<BrowserWindow>> {
+            WindowOptions o = given.value_or(WindowOptions{});
+            BrowserWindowOptions options;
+            options.width = o.width.value_or(options.width);
+            options.height = o.height.value_or(options.height);
+            options.title = o.title.value_or(options.title);
+            options.show = o.show.value_or(options.show);
+            // A window a page opens gets its opener's web preferences (a page
+            // cannot name a preload script or turn on what its own window lacks).
+            if (auto opener = ctx.sender ? BrowserWindow::from_web_contents(*ctx.sender) : nullptr)
+              options.web_preferences = opener->impl().web_preferences;
+            return BrowserWindow::create(app, std::move(options));
+          })
       .property("id", [](const BrowserWindow& w) { return w.id(); })
       .property("webContents", [](const BrowserWindow& w) { return w.web_contents(); })
       .method("loadURL", [](BrowserWindow& w, std::string url) { return w.load_url(url); })

@@ -48,9 +48,10 @@ remote::Registry& registry() {
         .property("doubled", [](const Counter& c) { return c.value * 2; })
         .method("add", &Counter::add)
         .method("history", &Counter::history)
-        .method("fail", [](Counter&) -> Result<int> {
-          return make_error(ErrorCode::kFailed, "it failed in main");
-        })
+        .method("fail",
+                [](Counter&) -> Result<int> {
+                  return make_error(ErrorCode::kFailed, "it failed in main");
+                })
         .method("emit", [](Counter& c, std::string name, int v) { c.events.emit(name, v); })
         .events(&Counter::events)
         .static_method("zero", [] { return std::make_shared<Counter>(0); });
@@ -94,7 +95,8 @@ remote::Registry& registry() {
         return cb.has_constant() ? cb.constant().clone() : Value("no constant");
       });
     });
-    reg.global("sharedObject", remote::SharedObject::create({{"someProperty", Value("default value")}}));
+    reg.global("sharedObject",
+               remote::SharedObject::create({{"someProperty", Value("default value")}}));
     return &reg;
   }();
   return *r;
@@ -149,7 +151,8 @@ TEST_F(RemoteTest, MethodCallsAndProperties) {  // B6, B10, B12, B13
 
 TEST_F(RemoteTest, ErrorsSayWhatAndWhere) {
   auto win = open_remote();
-  EXPECT_EQ(pre_string(win, R"(
+  EXPECT_EQ(
+      pre_string(win, R"(
     const remote = require('electron').remote
     const out = []
     try { remote.require('fs') } catch (e) { out.push(e.message, e.code) }
@@ -160,11 +163,11 @@ TEST_F(RemoteTest, ErrorsSayWhatAndWhere) {
     try { Counter(1) } catch (e) { out.push(e.name) }
     try { c.value = 'no' } catch (e) { out.push(e.message) }
     JSON.stringify(out))"),
-            R"(["Cannot find module 'fs'","MODULE_NOT_FOUND","TypeError",)"
-            R"("Could not call remote function 'add'. Check that the function signature is correct. )"
-            R"(Underlying error: args[0]: expected number, got string","args[0]: expected number, got string",)"
-            R"("Could not call remote function 'fail'. Check that the function signature is correct. )"
-            R"(Underlying error: it failed in main","TypeError","value: expected number, got string"])");
+      R"(["Cannot find module 'fs'","MODULE_NOT_FOUND","TypeError",)"
+      R"("Could not call remote function 'add'. Check that the function signature is correct. )"
+      R"(Underlying error: args[0]: expected number, got string","args[0]: expected number, got string",)"
+      R"("Could not call remote function 'fail'. Check that the function signature is correct. )"
+      R"(Underlying error: it failed in main","TypeError","value: expected number, got string"])");
 }
 
 TEST_F(RemoteTest, MapNumbersSeedExample) {  // B19, B20
@@ -218,7 +221,8 @@ TEST_F(RemoteTest, EventsListenersLeaveWithTheirDocument) {  // B23, B24, B26, B
     EXPECT_EQ(kept->events.listener_count("tick"), 1u) << "round " << i;
     eval(win, "location.reload(); 1");
     ASSERT_TRUE(wait_for([&] { return kept->events.listener_count("tick") == 0; }));
-    ASSERT_TRUE(wait_for([&] { return pre_string(win, "typeof require('electron').remote") == "object"; }));
+    ASSERT_TRUE(
+        wait_for([&] { return pre_string(win, "typeof require('electron').remote") == "object"; }));
   }
   EXPECT_EQ(pre_string(win, R"(
     const k = require('electron').remote.require('counter').kept
@@ -307,7 +311,8 @@ TEST_F(RemoteTest, GlobalsWindowsAndProcess) {  // B7, B11, B29, B30, B31, B32
   EXPECT_EQ(app().windows().size(), before + 1);
   pre(win, "w2.close(); 'ok'");
   ASSERT_TRUE(wait_for([&] { return app().windows().size() == before; }));
-  EXPECT_EQ(pre_string(win, "try { w2.getTitle() } catch (e) { e.message }"), "Object has been destroyed");
+  EXPECT_EQ(pre_string(win, "try { w2.getTitle() } catch (e) { e.message }"),
+            "Object has been destroyed");
 }
 
 TEST_F(RemoteTest, PromisesAndConstants) {  // B42 (main -> page), B44

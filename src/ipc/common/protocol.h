@@ -58,29 +58,29 @@ namespace valence::ipc {
   /* On a MessagePort's own socket: port.postMessage(message, [ports]). body   \
      and descriptors as kPostMessage; request id 0, channel empty. */          \
   X(PortMessage, 10)                                                           \
-  /* ---- The remote module (docs/remote.md). Bodies may hold references:     \
+  /* ---- The remote module (docs/remote.md). Bodies may hold references:      \
      '\' host objects (RemoteRef below). Main -> page frames of kinds 13, 14,  \
-     15 and 17 carry the document (RemoteContext's gen) as their channel, in  \
-     decimal: the extension drops those of a document that is gone, before   \
-     any script runs. */                                                      \
-  /* page -> main: one remote operation; the page blocks until kRemoteReply.  \
-     request_id: the page's; body: [op, target, name, args] (RemoteOp). */    \
+     15 and 17 carry the document (RemoteContext's gen) as their channel, in   \
+     decimal: the extension drops those of a document that is gone, before     \
+     any script runs. */                                                       \
+  /* page -> main: one remote operation; the page blocks until kRemoteReply.   \
+     request_id: the page's; body: [op, target, name, args] (RemoteOp). */     \
   X(RemoteSync, 11)                                                            \
-  /* main -> page: request_id of the kRemoteSync; status 0: body [result];    \
-     status 1: [error, code] (code: a string such as MODULE_NOT_FOUND, or     \
-     undefined). */                                                           \
+  /* main -> page: request_id of the kRemoteSync; status 0: body [result];     \
+     status 1: [error, code] (code: a string such as MODULE_NOT_FOUND, or      \
+     undefined). */                                                            \
   X(RemoteReply, 13)                                                           \
-  /* Both ways: body [id, n, id, n, ...]: the sender drops n references to    \
-     each of the receiver's exports (main objects, page functions). */        \
+  /* Both ways: body [id, n, id, n, ...]: the sender drops n references to     \
+     each of the receiver's exports (main objects, page functions). */         \
   X(RemoteRelease, 14)                                                         \
-  /* main -> page: call a page function, one way. body [fnId, args]. */       \
+  /* main -> page: call a page function, one way. body [fnId, args]. */        \
   X(RemoteCall, 15)                                                            \
-  /* main -> page: a main promise (RemoteRef kPromise) settled. status 0      \
-     fulfilled, 1 rejected; body [promiseId, value]. */                       \
+  /* main -> page: a main promise (RemoteRef kPromise) settled. status 0       \
+     fulfilled, 1 rejected; body [promiseId, value]. */                        \
   X(RemoteSettle, 17)                                                          \
-  /* page -> main, sent by the extension's C++ (never by scripts): body       \
-     [1, gen] a document opened, [2, gen] it closed. gen counts the page's    \
-     documents; remote operations belong to the last one opened. */          \
+  /* page -> main, sent by the extension's C++ (never by scripts): body        \
+     [1, gen] a document opened, [2, gen] it closed. gen counts the page's     \
+     documents; remote operations belong to the last one opened. */            \
   X(RemoteContext, 18)
 
 enum class MessageKind : std::uint8_t {
@@ -111,17 +111,17 @@ inline constexpr std::uint8_t kMaxReplyStatus = 3;
 // A remote operation: X(name, code). body of kRemoteSync: [code, target,
 // name, args]; target is a reference (or undefined for the roots), name a
 // member name (or a module/global/builtin name), args an array.
-#define VALENCE_REMOTE_OPS(X)                                                 \
-  X(Require, 1)               /* remote.require(name) */                     \
-  X(GetBuiltin, 2)            /* remote.app, remote.BrowserWindow, ... */     \
-  X(GetGlobal, 3)             /* remote.getGlobal(name) */                   \
-  X(GetCurrentWindow, 4)      /* remote.getCurrentWindow() */                \
-  X(GetCurrentWebContents, 5) /* remote.getCurrentWebContents() */           \
-  X(Process, 6)               /* remote.process (a copy) */                  \
-  X(Get, 10)                  /* target[name] */                             \
-  X(Set, 11)                  /* target[name] = args[0] */                   \
-  X(Call, 12)                 /* target(...args) */                          \
-  X(Construct, 13)            /* new target(...args) */                      \
+#define VALENCE_REMOTE_OPS(X)                                             \
+  X(Require, 1)               /* remote.require(name) */                  \
+  X(GetBuiltin, 2)            /* remote.app, remote.BrowserWindow, ... */ \
+  X(GetGlobal, 3)             /* remote.getGlobal(name) */                \
+  X(GetCurrentWindow, 4)      /* remote.getCurrentWindow() */             \
+  X(GetCurrentWebContents, 5) /* remote.getCurrentWebContents() */        \
+  X(Process, 6)               /* remote.process (a copy) */               \
+  X(Get, 10)                  /* target[name] */                          \
+  X(Set, 11)                  /* target[name] = args[0] */                \
+  X(Call, 12)                 /* target(...args) */                       \
+  X(Construct, 13)            /* new target(...args) */                   \
   X(CallMember, 14)           /* target[name](...args) */
 
 enum class RemoteOp : std::uint8_t {

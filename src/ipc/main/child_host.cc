@@ -176,8 +176,8 @@ Result<void> ChildHost::send_raw(MessageKind kind, transport::Buffer payload) {
   if (!channel_.is_open())
     return make_error(ErrorCode::kDisconnected, describe() + " is not connected");
   if (trace_enabled())
-    std::fprintf(stderr, "[ipc] %s <- %s (%zu bytes)\n", describe().c_str(), message_kind_name(kind),
-                 payload.size());
+    std::fprintf(stderr, "[ipc] %s <- %s (%zu bytes)\n", describe().c_str(),
+                 message_kind_name(kind), payload.size());
   auto sent = channel_.send(static_cast<std::uint8_t>(kind), std::move(payload));
   if (!sent) return make_error(sent.error().code, "to " + describe() + ": " + sent.error().message);
   return {};
@@ -249,7 +249,8 @@ void ChildHost::on_frame(transport::Frame frame) {
                 std::to_string(frame.kind));
     return;
   }
-  if (hello_done_ && contents_ && frame.kind >= static_cast<std::uint8_t>(MessageKind::kRemoteSync) &&
+  if (hello_done_ && contents_ &&
+      frame.kind >= static_cast<std::uint8_t>(MessageKind::kRemoteSync) &&
       frame.kind <= static_cast<std::uint8_t>(MessageKind::kRemoteContext)) {
     handle_remote(std::move(frame));
     return;
