@@ -239,6 +239,15 @@ Result<void> Session::on_sync(ipc::RawMessage& m) {
     doc->op_callbacks.clear();
     return make_error(ErrorCode::kBadMessage, "RemoteSync: " + args.error().message);
   }
+  // A target is a reference to one of main's objects (the decoder checked
+  // the id); anything else there is not what a page's runtime sends.
+  if (static_cast<RemoteOp>(*code) >= RemoteOp::kGet) {
+    const HostObject* target = (*parts)[1].get_if_host_object();
+    if (!target || (target->kind != detail::kObjectRef && target->kind != detail::kFunctionRef)) {
+      doc->op_callbacks.clear();
+      return make_error(ErrorCode::kBadMessage, "RemoteSync: the target is not a remote object");
+    }
+  }
   std::string name = (*parts)[2].is_string() ? (*parts)[2].get_string() : std::string();
   OpResult result;
   if (!registry_.enabled(doc->contents_id)) {

@@ -80,7 +80,7 @@
 
   // `local` is this world's description: bridge_main.js evaluated here too,
   // so both worlds are described by the same code.
-  return function createContextBridge(native, config, local) {
+  return function createContextBridge(native, config, local, byReference) {
     let main = null;
     let mainError = null;
     try {
@@ -263,6 +263,8 @@
           return undefined;  // Symbols cannot cross worlds: dropped
       }
       if (value === null) return null;
+      if (from === local && to === main && byReference !== undefined && byReference(value))
+        return twinOf(value);
       if (ReflectApply(MapHas, memo, [value])) return ReflectApply(MapGet, memo, [value]);
       const out = copyObject(value, from, to, memo, depth, freeze);
       if (freeze && !(ArrayBufferIsView(out) && ReflectApply(TypedArrayTag, out, []) !== undefined))
@@ -373,6 +375,104 @@
                                       configurable: true });
       }
       return out;
+    }
+
+    // ---- Twins: remote objects in the main world (node_integration pages) --
+    // A remote proxy (and remote's API object) crosses by reference, not
+    // by copy: its twin in the main world has the same members, each an
+    // accessor or function of the main world that works on the preload's
+    // object through the bridge. One twin per object (identity holds); the
+    // twin holds the object, so the object lives as long as the page keeps
+    // the twin, and its FinalizationRegistry fires when both are gone.
+    const twins = new WeakMap();       // preload object -> its twin
+    const twinProtos = new WeakMap();  // preload prototype -> the twin prototype
+    const objectOfTwin = new WeakMap(); // twin -> preload object
+    const WeakMapGetFn = WeakMap.prototype.get;
+    const WeakMapSetFn = WeakMap.prototype.set;
+    const ObjectGetOwnPropertyNames = Object.getOwnPropertyNames;
+    const ReflectConstruct = Reflect.construct;
+    const ReflectGet = Reflect.get;
+    const ReflectSet = Reflect.set;
+    function twinOf(value) {
+      let twin = ReflectApply(WeakMapGetFn, twins, [value]);
+      if (twin !== undefined) return twin;
+      if (typeof value === 'function') {
+        twin = main.makeMethod(function (self, args, box, constructing) {
+          try {
+            const copied = copyArgs(args);
+            const result = constructing ? ReflectConstruct(value, copied) : ReflectApply(value, undefined, copied);
+            return copy(result, local, main, new MapCtor(), 0, false);
+          } catch (e) {
+            box.error = intoWorld(e, main);
+            box.threw = true;
+            return undefined;
+          }
+        });
+        const proto = value.prototype;
+        if (proto !== null && typeof proto === 'object')
+          main.defineProperty(twin, 'prototype', { __proto__: null, value: twinProto(proto), writable: false });
+      } else {
+        twin = main.create(twinProto(ObjectGetPrototypeOf(value)));
+      }
+      ReflectApply(WeakMapSetFn, twins, [value, twin]);
+      ReflectApply(WeakMapSetFn, objectOfTwin, [twin, value]);
+      defineTwinMembers(twin, value, value);
+      return twin;
+    }
+    function twinProto(proto) {
+      if (proto === null || proto === local.ObjectPrototype || proto === ObjectGetPrototypeOf(Function))
+        return main.ObjectPrototype;
+      let twin = ReflectApply(WeakMapGetFn, twinProtos, [proto]);
+      if (twin !== undefined) return twin;
+      twin = main.create(twinProto(ObjectGetPrototypeOf(proto)));
+      ReflectApply(WeakMapSetFn, twinProtos, [proto, twin]);
+      defineTwinMembers(twin, proto, null);
+      return twin;
+    }
+    function copyArgs(args) {
+      const memo = new MapCtor();
+      const out = [];
+      for (let i = 0; i < args.length; i++) out[i] = copy(args[i], main, local, memo, 0, false);
+      return out;
+    }
+    // Every own string-keyed member of `source`, as an accessor of `twin`
+    // that reads and writes it on the receiver's preload object (or on
+    // `fixed`, for an object's own members).
+    function defineTwinMembers(twin, source, fixed) {
+      const names = ObjectGetOwnPropertyNames(source);
+      for (let i = 0; i < names.length; i++) {
+        const name = names[i];
+        if (typeof source === 'function' && (name === 'prototype' || name === 'length' || name === 'name' ||
+                                             name === 'caller' || name === 'arguments'))
+          continue;
+        if (name === 'constructor') continue;
+        const d = ObjectGetOwnPropertyDescriptor(source, name);
+        const receiver = (self) => fixed !== null ? fixed : ReflectApply(WeakMapGetFn, objectOfTwin, [self]);
+        const get = main.makeMethod(function (self, args, box) {
+          try {
+            const target = receiver(self);
+            if (target === undefined) throw new TypeError('not a remote object');
+            return copy(ReflectGet(source, name, target), local, main, new MapCtor(), 0, false);
+          } catch (e) {
+            box.error = intoWorld(e, main);
+            box.threw = true;
+            return undefined;
+          }
+        });
+        const set = main.makeMethod(function (self, args, box) {
+          try {
+            const target = receiver(self);
+            if (target === undefined) throw new TypeError('not a remote object');
+            ReflectSet(source, name, copy(args[0], main, local, new MapCtor(), 0, false), target);
+            return undefined;
+          } catch (e) {
+            box.error = intoWorld(e, main);
+            box.threw = true;
+            return undefined;
+          }
+        });
+        main.defineProperty(twin, name, { __proto__: null, get, set, enumerable: !!d.enumerable, configurable: true });
+      }
     }
 
     function exposeInMainWorld(key, api) {

@@ -93,6 +93,23 @@
       }
       try { onFulfilled(value); } catch {}
     },
+    // As makeFunction, for the remote module's twins (bridge.js): `call`
+    // also gets the receiver (a method or accessor of a twin) and whether
+    // it runs as a constructor (a remote class).
+    makeMethod(call) {
+      return function (...args) {
+        const box = { __proto__: null, threw: false, error: undefined };
+        let result;
+        try {
+          result = call(this, args, box, new.target !== undefined);
+        } catch {
+          throw new StackError('Maximum call stack size exceeded.');
+        }
+        if (box.threw) throw box.error;
+        return result;
+      };
+    },
+    create: G.Object.create,
     // { promise, resolve, reject } of this world. An object without a
     // prototype, not an array: destructuring an array would run the page's
     // Array.prototype[Symbol.iterator].

@@ -354,7 +354,11 @@
     const ipcRenderer = new IpcRenderer();
     ObjectFreeze(ipcRenderer);
 
-    const contextBridge = bridgeFactory(native, config, localRealm);
+    // Remote objects cross the bridge by reference (twins), not by copy.
+    let remoteModule = null;
+    const byReference = (value) =>
+      remoteModule !== null && (value === remoteModule.remote || remoteModule.remote.isRemote(value));
+    const contextBridge = bridgeFactory(native, config, localRealm, byReference);
 
     const versions = ObjectFreeze(Object.assign({}, config.versions || {}));
     const process = ObjectFreeze({
@@ -374,7 +378,6 @@
     // webPreferences.enableRemoteModule: the window's first preload-world
     // user script calls this (before the preload), and
     // require('electron').remote exists. Off by default (Electron >= 10).
-    let remoteModule = null;
     function enableRemote() {
       if (remoteModule) return;
       remoteModule = remoteFactory(native, codec);
@@ -414,6 +417,7 @@
         else ipcRenderer.on(channel, forward);
       }
       const pageElectron = { ipcRenderer: pageIpc };
+      if (remoteModule) pageElectron.remote = remoteModule.remote;
       contextBridge.exposeInMainWorld('require', (name) => {
         if (name === 'electron' || name === 'electron/renderer') return pageElectron;
         const error = new Error(`module not found: ${name}`);
@@ -421,6 +425,13 @@
         throw error;
       });
       contextBridge.exposeInMainWorld('process', process);
+      // Node's __dirname / __filename, from the document's file: URL (seed
+      // 001's page builds a URL from __dirname).
+      if (location.protocol === 'file:') {
+        const file = decodeURIComponent(location.pathname);
+        contextBridge.exposeInMainWorld('__filename', file);
+        contextBridge.exposeInMainWorld('__dirname', file.slice(0, file.lastIndexOf('/')) || '/');
+      }
     }
 
     // The app's preload, wrapped by the window as Electron wraps it (its
