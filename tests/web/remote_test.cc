@@ -338,5 +338,53 @@ TEST_F(RemoteTest, NothingUndeclaredReachesMain) {  // §d.9
             "[true,true,true,true]");
 }
 
+// Seed 001's "Remote module RMI" page, as the seed prints it, in a
+// node_integration window: the page's main world requires remote itself
+// (its objects are twins of the preload's proxies) and builds a URL from
+// __dirname.
+const char* kSeed001RmiPage = R"HTML(<!DOCTYPE html>
+<html>
+  <head>
+    <title>RMI</title>
+    <script>
+      const {BrowserWindow, app} = require('electron').remote
+    </script>
+  </head>
+  <body>
+    <button onclick= "let win = new BrowserWindow(); win.loadURL(`file://${__dirname}/index.html`)">new window</button>
+    <button onclick= "app.quit()">quit</button>
+  </body>
+</html>
+)HTML";
+
+TEST_F(RemoteTest, Seed001RmiPageOpensAWindow) {  // B33, B34 (D5, D6)
+  registry();
+  BrowserWindowOptions o;
+  o.web_preferences.enable_remote_module = true;
+  o.web_preferences.node_integration = true;
+  auto win = open("", kSeed001RmiPage, {}, o);
+  EXPECT_EQ(eval(win, "typeof BrowserWindow").get_string(), "function");
+  EXPECT_EQ(eval(win, "typeof app.quit").get_string(), "function");
+  EXPECT_EQ(eval(win, "require('electron').remote === require('electron').remote").get_bool(), true);
+  EXPECT_EQ(eval(win, "require('electron').remote.getCurrentWindow().id").get_number(), win->id());
+  std::size_t before = app().windows().size();
+  eval(win, "document.querySelectorAll('button')[0].click(); 1");
+  ASSERT_EQ(app().windows().size(), before + 1);
+  auto opened = app().windows().back();
+  ASSERT_TRUE(wait_for([&] {
+    const std::string url = opened->get_url();
+    return url.size() > 11 && url.substr(url.size() - 11) == "/index.html";
+  }));
+  EXPECT_EQ(opened->get_url(), win->get_url());
+  // The page made the window: a twin of a preload proxy of a main object.
+  EXPECT_EQ(eval(win, "(() => { const w = new BrowserWindow({show: false}); const r = [w instanceof "
+                      "BrowserWindow, typeof w.loadURL, w.id > 0]; w.close(); return "
+                      "JSON.stringify(r) })()")
+                .get_string(),
+            "[true,\"function\",true]");
+  opened->close();
+  ASSERT_TRUE(wait_for([&] { return app().windows().size() == before; }));
+}
+
 }  // namespace
 }  // namespace valence::test
