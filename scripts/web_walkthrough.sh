@@ -226,4 +226,58 @@ else
   fail "legacy sync: no window appeared"
 fi
 
+echo "-- remote module (004: mapNumbers, a window the page opens, sharedObject) --"
+start=$(($(wc -l <"$log") + 1))
+if win=$(open_app 8 "The remote module"); then
+  sleep 0.5
+  # (Before the page opens a window: with no window manager, it would
+  # cover this one.)
+  shot "$win" remote.png
+  xdotool windowfocus --sync "$win"
+  xdotool key Tab space
+  if opened=$(wait_window "opened from the page"); then
+    shot "$opened" remote-opened.png
+  else
+    fail "remote: new BrowserWindow from the page opened no window"
+  fi
+  conversation "$start"
+  tail -n +"$start" "$log" | grep -q "CONSOLE LOG ,, 2,3,4" ||
+    fail "remote: the seed's console.log did not print [undefined x3] [2, 3, 4]"
+  close_app "$win"
+else
+  fail "remote: no window appeared"
+fi
+
+echo "-- remote RMI (001: the page's own require('electron').remote) --"
+start=$(($(wc -l <"$log") + 1))
+if win=$(open_app 9 "RMI"); then
+  sleep 0.5
+  shot "$win" rmi.png
+  xdotool windowfocus --sync "$win"
+  xdotool key Tab space
+  count=0
+  for _ in $(seq 50); do
+    count=$( (xdotool search --name "^RMI\$" 2>/dev/null || true) | wc -l)
+    [ "$count" -ge 2 ] && break
+    sleep 0.1
+  done
+  echo "   RMI windows after clicking 'new window': $count"
+  [ "$count" -ge 2 ] || fail "rmi: 'new window' opened no second window"
+  second=$( (xdotool search --name "^RMI\$" 2>/dev/null || true) | grep -vx "$win" | head -n 1)
+  [ -n "$second" ] && shot "$second" rmi-new-window.png
+  # 'quit' (the button after 'new window', which has the focus): app.quit()
+  # from the page ends the program.
+  xdotool windowfocus --sync "$win"
+  xdotool key Tab space
+  for _ in $(seq 50); do
+    count=$( (xdotool search --name "^RMI\$" 2>/dev/null || true) | wc -l)
+    [ "$count" -eq 0 ] && break
+    sleep 0.1
+  done
+  conversation "$start"
+  [ "$count" -eq 0 ] || { fail "rmi: 'quit' left $count windows"; close_app "$win"; }
+else
+  fail "rmi: no window appeared"
+fi
+
 [ "$failures" -eq 0 ] && echo "walkthrough: all apps behaved" || exit 1

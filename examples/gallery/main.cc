@@ -36,6 +36,11 @@ const std::vector<DemoApp> kApps = {
      "The page's own require('electron') (nodeIntegration): asyncChannel ping-pong."},
     {"legacy sendSync", "legacy", "legacy_patterns", "sync", "legacy (001)",
      "sendSync('syncChannelToMain') answered with event.returnValue."},
+    {"remote module", "remote", "remote", nullptr, "remote (004)",
+     "remote.require('./mapNumbers') of a C++ module, new BrowserWindow from the page, a "
+     "sharedObject global."},
+    {"remote RMI", "legacy", "legacy_patterns", "rmi", "remote (001)",
+     "The page's own require('electron').remote: new BrowserWindow() and app.quit()."},
 };
 
 Value app_list() {

@@ -22,7 +22,7 @@ window.gallery.apps().then((apps) => {
   })
   apps.forEach((app, i) => {
     const row = document.createElement('tr')
-    for (const [cls, text] of [['key', String(i + 1)], ['name', app.name], ['pattern', app.pattern.startsWith('legacy') ? app.pattern : 'pattern ' + app.pattern], ['what', app.what]]) {
+    for (const [cls, text] of [['key', String(i + 1)], ['name', app.name], ['pattern', /^[0-9]/.test(app.pattern) ? 'pattern ' + app.pattern : app.pattern], ['what', app.what]]) {
       const cell = document.createElement('td')
       cell.className = cls
       cell.textContent = text

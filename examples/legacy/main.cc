@@ -3,6 +3,9 @@
 //   async         001: asyncChannelToMain / asyncChannelToRenderer ping-pong,
 //                 the page calling require('electron') itself (nodeIntegration)
 //   sync          001: syncChannelToMain with event.returnValue (nodeIntegration)
+//   rmi           001: "Remote module RMI": the page opens windows and quits
+//                 the app through require('electron').remote (nodeIntegration
+//                 and enableRemoteModule)
 //   reply         the IPC tutorial's legacy asynchronous-message /
 //                 asynchronous-reply with event.reply, from the preload
 //   sync_message  the tutorial's legacy synchronous-message / returnValue,
@@ -49,10 +52,12 @@ int main(int argc, char** argv) {
 
   app.when_ready([&] {  // app.on('ready', ...)
     BrowserWindowOptions options;
-    if (variant == "async" || variant == "sync")
+    if (variant == "async" || variant == "sync" || variant == "rmi")
       options.web_preferences.node_integration = true;  // the page calls require('electron')
     else
       options.web_preferences.preload = App::resource_path(variant + "/preload.js");
+    // 001's RMI page uses remote (off by default since Electron 10).
+    options.web_preferences.enable_remote_module = variant == "rmi";
     auto created = BrowserWindow::create(app, options);
     if (!created) {
       log(created.error().message);

@@ -50,7 +50,7 @@ int main(int argc, char** argv) {
   std::optional<valence::Timer> quit_timer;
   app.when_ready([&] {
     valence::BrowserWindowOptions o;
-    o.title = "remote";
+    o.title = "The remote module";
     o.web_preferences.preload = App::resource_path("preload.js");
     o.web_preferences.enable_remote_module = true;  // off by default, as in Electron >= 10
     auto win = BrowserWindow::create(app, o);
