@@ -2,14 +2,25 @@
 // numbers of docs/remote.md), its lifetime rules and the attacks a page can
 // make on it. The preload world's code runs through eval_preload (the app's
 // preload would run the same code); the page's main world never sees remote.
+#include <cstdio>
 #include <memory>
 #include <string>
 #include <vector>
 
 #include "harness.h"
+#include "support/fds.h"
 #include "valence/main/main_process.h"
 #include "valence/main/web_contents.h"
 #include "valence/remote.h"
+
+#if defined(__has_feature)
+#if __has_feature(address_sanitizer)
+#define VALENCE_REMOTE_TEST_ASAN 1
+#endif
+#endif
+#ifndef VALENCE_REMOTE_TEST_ASAN
+#define VALENCE_REMOTE_TEST_ASAN 0
+#endif
 
 namespace valence::test {
 namespace {
@@ -91,6 +102,11 @@ remote::Registry& registry() {
         test_app().loop().post([pp, v] { pp->set(v * 2); });
         return f;
       });
+      m.function("holdMany", [](std::vector<remote::Callback> cbs) {
+        for (auto& cb : cbs) fixture().held.push_back(std::move(cb));
+        return fixture().held.size();
+      });
+      m.function("dropHeld", [] { fixture().held.clear(); });
       m.function("constant", [](remote::Callback cb) {
         return cb.has_constant() ? cb.constant().clone() : Value("no constant");
       });
@@ -365,7 +381,8 @@ TEST_F(RemoteTest, Seed001RmiPageOpensAWindow) {  // B33, B34 (D5, D6)
   auto win = open("", kSeed001RmiPage, {}, o);
   EXPECT_EQ(eval(win, "typeof BrowserWindow").get_string(), "function");
   EXPECT_EQ(eval(win, "typeof app.quit").get_string(), "function");
-  EXPECT_EQ(eval(win, "require('electron').remote === require('electron').remote").get_bool(), true);
+  EXPECT_EQ(eval(win, "require('electron').remote === require('electron').remote").get_bool(),
+            true);
   EXPECT_EQ(eval(win, "require('electron').remote.getCurrentWindow().id").get_number(), win->id());
   std::size_t before = app().windows().size();
   eval(win, "document.querySelectorAll('button')[0].click(); 1");
@@ -377,13 +394,123 @@ TEST_F(RemoteTest, Seed001RmiPageOpensAWindow) {  // B33, B34 (D5, D6)
   }));
   EXPECT_EQ(opened->get_url(), win->get_url());
   // The page made the window: a twin of a preload proxy of a main object.
-  EXPECT_EQ(eval(win, "(() => { const w = new BrowserWindow({show: false}); const r = [w instanceof "
-                      "BrowserWindow, typeof w.loadURL, w.id > 0]; w.close(); return "
-                      "JSON.stringify(r) })()")
+  EXPECT_EQ(eval(win,
+                 "(() => { const w = new BrowserWindow({show: false}); const r = [w instanceof "
+                 "BrowserWindow, typeof w.loadURL, w.id > 0]; w.close(); return "
+                 "JSON.stringify(r) })()")
                 .get_string(),
             "[true,\"function\",true]");
   opened->close();
   ASSERT_TRUE(wait_for([&] { return app().windows().size() == before; }));
+}
+
+// ---- leaks: both processes flat -------------------------------------------------
+
+TEST_F(RemoteTest, TwoHundredReloadsLeakNothing) {  // L1, B16, B24
+  auto win = open_remote();
+  auto kept = fixture().kept;
+  kept->events.remove_all("", 0, 0);
+  const std::string work = R"(
+    const remote = require('electron').remote
+    const m = remote.require('counter')
+    globalThis.keep = [m, remote.getGlobal('sharedObject'), remote.getCurrentWindow()]
+    for (let i = 0; i < 100; i++) keep.push(new m.Counter(i))
+    m.kept.on('tick', (v) => keep.push(v))
+    remote.getCurrentWindow().on('close', () => keep.push('closed'))
+    String(keep.length))";
+  long main_rss_100 = 0;
+  int main_fds_100 = 0;
+  std::string page_100;
+  for (int round = 1; round <= 200; ++round) {
+    ASSERT_EQ(pre_string(win, work), "103") << "round " << round;
+    auto s = stats(win);
+    // This document's only: the module, its Counter constructor, the shared
+    // object, the window, 100 counters and `kept`; the two listeners.
+    ASSERT_EQ(s.exports, 105u) << "round " << round;
+    ASSERT_EQ(s.imports, 2u) << "round " << round;
+    ASSERT_EQ(kept->events.listener_count("tick"), 1u) << "round " << round;
+    if (round == 100 || round == 200) {
+      pre(win, "__valenceTest.gc(); 'ok'");
+      std::string page = pre_string(win, "JSON.stringify(__valenceTest.resources().slice(0, 2))");
+      if (round == 100) {
+        main_rss_100 = rss_kib();
+        main_fds_100 = count_open_fds();
+        page_100 = page;
+      } else {
+        // Descriptors and loop-held objects exactly; memory within noise.
+        EXPECT_EQ(count_open_fds(), main_fds_100);
+        EXPECT_EQ(page, page_100);
+        std::printf("main RSS: %ld KiB at reload 100, %ld KiB at 200\n", main_rss_100, rss_kib());
+#if defined(__SANITIZE_ADDRESS__) || VALENCE_REMOTE_TEST_ASAN
+        // ASan's quarantine keeps freed memory (up to 256 MiB) by design.
+#else
+        EXPECT_LT(rss_kib() - main_rss_100, 2 * 1024) << "main grew over 100 reloads";
+#endif
+      }
+    }
+    eval(win, "location.reload(); 1");
+    ASSERT_TRUE(wait_for([&] { return stats(win).exports == 0 && stats(win).imports == 0; }))
+        << "round " << round;
+    ASSERT_TRUE(wait_for([&] { return kept->events.listener_count("tick") == 0; }));
+    ASSERT_TRUE(
+        wait_for([&] { return pre_string(win, "typeof require('electron').remote") == "object"; }));
+  }
+}
+
+TEST_F(RemoteTest, TenThousandCallbacksComeBackToZero) {  // L3, B22
+  auto win = open_remote();
+  fixture().held.clear();
+  for (int round = 0; round < 3; ++round) {
+    EXPECT_EQ(pre_string(win, R"({
+      const m = require('electron').remote.require('counter')
+      const fns = []
+      for (let i = 0; i < 10000; i++) fns.push(() => i)
+      String(m.holdMany(fns)) })"),
+              "10000");
+    EXPECT_EQ(stats(win).imports, 10000u);
+    EXPECT_EQ(pre_string(win, "String(__valenceTest.remoteStats().exports)"), "10000");
+    fixture().held.clear();
+    // Main gave them all back: the page forgets them (one frame).
+    ASSERT_TRUE(wait_for([&] {
+      return stats(win).imports == 0 &&
+             pre_string(win, "String(__valenceTest.remoteStats().exports)") == "0";
+    })) << "round "
+        << round;
+  }
+}
+
+TEST_F(RemoteTest, AClosedWindowReleasesEverythingAtOnce) {  // L6, B16
+  auto win = open_remote();
+  fixture().held.clear();
+  pre(win, R"(
+    const m = require('electron').remote.require('counter')
+    globalThis.keep = [m.makeMany(100), m.kept]
+    m.hold(() => 1)
+    'ok')");
+  EXPECT_GE(registry().stats().exports, 101u);
+  ASSERT_EQ(fixture().held.size(), 1u);
+  win->close();
+  ASSERT_TRUE(wait_for([&] { return registry().stats().exports == 0; }));
+  EXPECT_EQ(registry().stats().imports, 0u);
+  EXPECT_FALSE(fixture().held[0].alive());
+  fixture().held.clear();
+}
+
+TEST_F(RemoteTest, AKilledWebProcessReleasesEverything) {  // L6
+  auto win = open_remote();
+  fixture().held.clear();
+  pre(win, R"(
+    const m = require('electron').remote.require('counter')
+    globalThis.keep = [m.makeMany(100), m.kept]
+    m.hold(() => 1)
+    'ok')");
+  EXPECT_GE(stats(win).exports, 101u);
+  win->web_contents()->kill();
+  ASSERT_TRUE(wait_for([&] { return stats(win).exports == 0 && stats(win).imports == 0; }));
+  ASSERT_EQ(fixture().held.size(), 1u);
+  EXPECT_FALSE(fixture().held[0].alive());
+  EXPECT_FALSE(fixture().held[0](1));
+  fixture().held.clear();
 }
 
 }  // namespace
