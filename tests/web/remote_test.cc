@@ -59,6 +59,7 @@ remote::Registry& registry() {
         .property("doubled", [](const Counter& c) { return c.value * 2; })
         .method("add", &Counter::add)
         .method("history", &Counter::history)
+        .method("guarded", [](Counter&) { return 1; })
         .method("fail",
                 [](Counter&) -> Result<int> {
                   return make_error(ErrorCode::kFailed, "it failed in main");
@@ -111,6 +112,18 @@ remote::Registry& registry() {
         return cb.has_constant() ? cb.constant().clone() : Value("no constant");
       });
     });
+    // Filters (@electron/remote's events, and the central one).
+    reg.on_require([](remote::RootEvent& e) {
+      if (e.name == "blocked") e.prevent_default();
+      if (e.name == "substituted") e.set_return_value(Value("from the filter"));
+    });
+    reg.on_get_global([](remote::RootEvent& e) {
+      if (e.name == "hidden") e.prevent_default();
+    });
+    reg.set_call_filter([](const remote::OpInfo& op) {
+      return op.member == "guarded" ? remote::deny("not for pages") : remote::allow();
+    });
+    reg.global("hidden", Value("secret"));
     reg.global("sharedObject",
                remote::SharedObject::create({{"someProperty", Value("default value")}}));
     return &reg;
@@ -402,6 +415,23 @@ TEST_F(RemoteTest, Seed001RmiPageOpensAWindow) {  // B33, B34 (D5, D6)
             "[true,\"function\",true]");
   opened->close();
   ASSERT_TRUE(wait_for([&] { return app().windows().size() == before; }));
+}
+
+TEST_F(RemoteTest, FiltersSeeEveryEntryAndOperation) {  // B27a, §d.9
+  auto win = open_remote();
+  EXPECT_EQ(pre_string(win, R"({
+    const remote = require('electron').remote
+    const out = []
+    try { remote.require('blocked') } catch (e) { out.push(e.message, e.code) }
+    out.push(remote.require('substituted'))
+    try { remote.getGlobal('hidden') } catch (e) { out.push(e.message) }
+    const c = new (remote.require('counter').Counter)(1)
+    try { c.guarded() } catch (e) { out.push(e.message, e.code) }
+    out.push(c.add(1))
+    JSON.stringify(out) })"),
+            R"js(["Blocked remote.require('blocked')","ERR_REMOTE_BLOCKED","from the filter",)js"
+            R"js("Blocked remote.getGlobal('hidden')","Blocked remote callMember of 'Counter.guarded': )js"
+            R"js(not for pages","ERR_REMOTE_BLOCKED",2])js");
 }
 
 // ---- leaks: both processes flat -------------------------------------------------
