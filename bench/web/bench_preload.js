@@ -117,6 +117,85 @@ async function stampLoop(n, warmup, part, call) {
 }
 
 const codec = T && T.codec
+
+// ---- remote (web_bench --case remote: the window has enable_remote_module) ----
+// Main's module 'bench' (web_bench.cc): counter (get(), value, stamp()),
+// makeMany(n) -> n new Items (5 properties), hold(callback).
+const remote = require('electron').remote
+const rbench = remote ? remote.require('bench') : null
+const rc = rbench ? rbench.counter : null
+const holder = { arr: null, base: 0 }
+let cbWaiter = null
+if (rbench) {
+  rbench.hold((t) => {
+    const lat = now() - t
+    const w = cbWaiter
+    cbWaiter = null
+    if (w) w(lat)
+  })
+}
+async function cbLoop(n, warmup) {
+  const s = new Array(n)
+  for (let i = 0; i < warmup + n; i++) {
+    const lat = await new Promise((resolve) => {
+      cbWaiter = resolve
+      ipcRenderer.send('cb-req')
+    })
+    if (i >= warmup) s[i - warmup] = lat
+  }
+  return s
+}
+const kItems = 10000
+function remoteMany(n) {
+  holder.base = T.remoteStats().imports
+  const t0 = now()
+  holder.arr = rbench.makeMany(kItems)
+  const t1 = now()
+  const a = holder.arr
+  check(Array.isArray(a) && a.length === kItems && remote.isRemote(a[5]) && a[5].id === 5 &&
+        a[9999].name === 'item-9999', 'makeMany')
+  return n > 0 ? [t1 - t0] : []
+}
+// Drops the proxies, forces a GC, then watches the remote module's tables
+// (a cheap timer chain) until every proxy was given back: each growth of
+// 'sent' (finalized minus still pending) is taken as one flush, of
+// ceil(pairs / 4096) RemoteRelease frames (kMaxRemoteReleasePairs).
+async function remoteRelease() {
+  const s0 = T.remoteStats()
+  const t0 = now()
+  holder.arr = null
+  T.gc()
+  const t1 = now()
+  let sentBefore = 0, flushes = 0, frames = 0, tFinalized = 0, tSent = 0
+  const deadline = t1 + 5e6
+  for (;;) {
+    const st = T.remoteStats()
+    const sent = (s0.imports - st.imports) - st.pendingReleases
+    if (!tFinalized && st.imports < s0.imports) tFinalized = now() - t0
+    if (!tSent && sent > 0) tSent = now() - t0
+    if (sent > sentBefore) {
+      flushes++
+      frames += Math.ceil((sent - sentBefore) / 4096)
+      sentBefore = sent
+    }
+    if ((st.imports <= holder.base && st.pendingReleases === 0) || now() > deadline) break
+    await new Promise((resolve) => setTimeout(resolve, 0))
+  }
+  // When this chain first saw finalized proxies, and them sent (µs after t0).
+  return [t0, t1 - t0, flushes, frames, tFinalized, tSent]
+}
+const remoteCases = rc ? {
+  sendSync_int: (n, w) => loopSync(n, w, () => check(ipcRenderer.sendSync('int-sync') === 7, 'int-sync')),
+  remote_get: (n, w) => loopSync(n, w, () => check(rc.get() === 7, 'counter.get()')),
+  remote_prop_get: (n, w) => loopSync(n, w, () => check(rc.value === 7, 'counter.value')),
+  remote_prop_set: (n, w) => loopSync(n, w, () => { rc.value = 7 }),
+  remote_stamp_up: (n, w) => stampLoop(n, w, 'up', () => rc.stamp()),
+  remote_stamp_down: (n, w) => stampLoop(n, w, 'down', () => rc.stamp()),
+  remote_cb: cbLoop,
+  items_sync: (n, w) => loopSync(n, w, () => check(ipcRenderer.sendSync('items-sync', kItems).length === kItems, 'items-sync')),
+  remote_many: (n) => remoteMany(n),
+  remote_release: () => remoteRelease(),
+} : {}
 const webkitHandler = () => window.webkit.messageHandlers.benchp
 
 const cases = {
@@ -145,6 +224,7 @@ const cases = {
   encode_10k: (n, w) => loopSync(n, w, () => codec.encode([objs()], { rootName: 'args' })),
   decode_10k: (n, w) => { const b = codec.encode(objs()); return loopSync(n, w, () => codec.decode(b)) },
   // Main keeps what arrives on 'echo-keep' (its own codec is then timed on it).
+  ...remoteCases,
   keep: async () => {
     await ipcRenderer.invoke('echo-keep', 'small', small(1))
     await ipcRenderer.invoke('echo-keep', '1mib', big())

@@ -19,6 +19,24 @@
 //       CPU 1 (--pin split), and every thread of this process to CPU 0 (a
 //       few WebKit threads widen their own affinity).
 //       --only WORLD.CASE,...: only these steps (e.g. preload.invoke_1mib), to profile.
+//   web_bench --case remote [--pin same|split] [--rounds R] [--n-small N] [--warmup-small W]
+//                           [--n-many N] [--warmup-many W]
+//       The remote module (docs/remote.md) in a window with
+//       enable_remote_module, each figure beside its baseline in the same
+//       run, rounds interleaved, pinned as --case ipc: from the preload world
+//       a method call with no arguments returning an int (counter.get()),
+//       a property get and set, against sendSync's echo (page and preload
+//       world) and a sendSync with no arguments returning an int; one call
+//       returning N=10,000 new proxies of a class with 5 properties (against
+//       one sendSync returning 10,000 plain objects of 5 fields), then their
+//       release: the page drops them and forces a GC, main times until its
+//       last such object is destroyed (Registry::stats().exports back to its
+//       baseline) and infers the RemoteRelease frames; main -> page
+//       remote::Callback calls against webContents.send -> listener.
+//       --n-many N (10) releases over the rounds, after --warmup-many W (1).
+//       With VALENCE_IPC_TRACE=1, "[web_bench] release watch start/end" on
+//       stderr bracket each release (the run script counts the
+//       RemoteRelease frames the trace shows between them).
 //   web_bench --case startup [--windows K] [--settle-ms S]
 //       K windows one after another: time from just before
 //       BrowserWindow::create to main receiving the preload's first
@@ -45,6 +63,7 @@
 #include "valence/codec.h"
 #include "valence/main/ipc_main.h"
 #include "valence/main/web_contents.h"
+#include "valence/remote.h"
 #include "valence/ui/app.h"
 #include "valence/ui/browser_window.h"
 #include "web_proc.h"
@@ -68,6 +87,8 @@ struct Options {
   int warmup_1mib = 20;
   int n_10k = 50;
   int warmup_10k = 5;
+  int n_many = 10;  // --case remote: 10,000-proxy builds and releases
+  int warmup_many = 1;
   int windows = 4;
   int settle_ms = 1500;
   int timeout_s = 600;
@@ -108,6 +129,10 @@ Options parse(int argc, char** argv) {
       o.n_10k = num();
     else if (a == "--warmup-10k")
       o.warmup_10k = num();
+    else if (a == "--n-many")
+      o.n_many = num();
+    else if (a == "--warmup-many")
+      o.warmup_many = num();
     else if (a == "--windows")
       o.windows = num();
     else if (a == "--settle-ms")
@@ -157,6 +182,62 @@ std::string json_quote(const std::string& s) {
     q += c;
   }
   return q + "\"";
+}
+
+// ---- --case remote: what the page uses ------------------------------------------
+
+// R1, R2: counter.get(), counter.value (get and set), counter.stamp() (main's
+// clock: splits a call into the way up and down).
+struct RemoteCounter {
+  int value = 7;
+  int get() const { return value; }
+};
+
+// R4: a class with 5 properties; main counts the live ones and, while a
+// release is watched, stamps each destruction (RemoteRelease runs the
+// destructors of the objects whose count reaches 0).
+struct ReleaseWatch {
+  bool armed = false;
+  std::vector<double> destroyed_at;  // now_us() of each destruction
+  double t_zero = 0;                 // the last one: no Item left
+};
+ReleaseWatch& release_watch() {
+  static ReleaseWatch w;
+  return w;
+}
+struct Item {
+  explicit Item(int i)
+      : id(i), x(i * 0.5), name("item-" + std::to_string(i)), flag(i % 2 == 0), y(-i) {
+    ++live;
+  }
+  ~Item() {
+    --live;
+    ReleaseWatch& w = release_watch();
+    if (!w.armed) return;
+    w.destroyed_at.push_back(now_us());
+    if (live == 0) w.t_zero = w.destroyed_at.back();
+  }
+  Item(const Item&) = delete;
+  Item& operator=(const Item&) = delete;
+  int id;
+  double x;
+  std::string name;
+  bool flag;
+  int y;
+  static inline long live = 0;
+};
+
+// R4's baseline: the same 5 fields as plain objects, copied (sendSync).
+Value plain_items(int n) {
+  std::vector<Value> out;
+  out.reserve(static_cast<std::size_t>(n));
+  for (int i = 0; i < n; ++i)
+    out.push_back(Value::object({{"id", Value(static_cast<double>(i))},
+                                 {"x", Value(i * 0.5)},
+                                 {"name", Value("item-" + std::to_string(i))},
+                                 {"flag", Value(i % 2 == 0)},
+                                 {"y", Value(static_cast<double>(-i))}}));
+  return Value(valence::Array(std::move(out)));
 }
 
 // WebKit's own baseline: a script-message handler with reply that echoes.
@@ -209,12 +290,13 @@ class Bench {
       done(std::move(text));
     });
     ipc.on("hello", [this](IpcMainEvent& e, double preload_t) { on_hello(e, preload_t); });
+    if (opt_.bench_case == "remote") register_remote();
   }
 
   void start() {
     watchdog_ =
         app_.loop().add_timer(std::chrono::seconds(opt_.timeout_s), [] { die("timed out"); });
-    if (opt_.bench_case == "ipc")
+    if (opt_.bench_case == "ipc" || opt_.bench_case == "remote")
       start_ipc();
     else if (opt_.bench_case == "startup")
       startup_next();
@@ -235,6 +317,7 @@ class Bench {
     valence::BrowserWindowOptions o;
     o.title = "web bench";
     o.web_preferences.preload = preload_;
+    o.web_preferences.enable_remote_module = opt_.bench_case == "remote";
     w.t_create = now_us();
     auto created = BrowserWindow::create(app_, o);
     if (!created) die(created.error().message);
@@ -312,7 +395,10 @@ class Bench {
       pinned_threads_ = webbench::pin_process(web_pid_, web_cpu);
       if (pinned_threads_ < 0) die("cannot move the web process to CPU " + std::to_string(web_cpu));
       if (webbench::pin_process(::getpid(), 0) < 0) die("cannot move main to CPU 0");
-      plan();
+      if (opt_.bench_case == "remote")
+        plan_remote();
+      else
+        plan();
       // Let the page settle (first paint) before timing.
       settle_timer_ =
           app_.loop().add_timer(std::chrono::milliseconds(500), [this] { run_step(0); });
@@ -368,6 +454,159 @@ class Bench {
       });
   }
 
+  // ---- remote ------------------------------------------------------------------
+
+  void register_remote() {
+    auto& ipc = app_.ipc_main();
+    ipc.on("int-sync", [](IpcMainEvent& e, const std::vector<Value>&) { e.set_return_value(7); });
+    ipc.on("items-sync", [](IpcMainEvent& e, double n) {
+      e.set_return_value(plain_items(static_cast<int>(n)));
+    });
+    ipc.on("cb-req", [this](IpcMainEvent&) {
+      // Stamped just before the call, as push-req stamps before send().
+      if (held_) held_(now_us());
+    });
+    auto& reg = app_.remote();
+    reg.define<RemoteCounter>("Counter")
+        .property("value", &RemoteCounter::value)
+        .method("get", &RemoteCounter::get)
+        .method("stamp", [](RemoteCounter&) { return now_us(); });
+    reg.define<Item>("Item")
+        .property("id", &Item::id)
+        .property("x", &Item::x)
+        .property("name", &Item::name)
+        .property("flag", &Item::flag)
+        .property("y", &Item::y);
+    counter_ = std::make_shared<RemoteCounter>();
+    reg.module("bench", [this](valence::remote::Module& m) {
+      m.object("counter", counter_);
+      m.function("makeMany", [](int n) {
+        std::vector<std::shared_ptr<Item>> out;
+        out.reserve(static_cast<std::size_t>(n));
+        for (int i = 0; i < n; ++i) out.push_back(std::make_shared<Item>(i));
+        return out;
+      });
+      m.function("hold", [this](valence::remote::Callback cb) {
+        held_ = std::move(cb);
+        return true;
+      });
+    });
+  }
+
+  void plan_remote() {
+    const int per_round = std::max(1, opt_.n_small / opt_.rounds);
+    const int ws = opt_.warmup_small;
+    for (int i = 0; i < opt_.warmup_many; ++i) {
+      steps_.push_back({"preload", "remote_many", 0, 1});
+      steps_.push_back({"preload", "remote_release", 0, 1});
+    }
+    const int many_per_round = std::max(1, opt_.n_many / opt_.rounds);
+    for (int r = 0; r < opt_.rounds; ++r) {
+      for (const char* world : {"page", "preload"})
+        steps_.push_back({world, "sendSync", per_round, ws});
+      for (const char* name : {"sendSync_int", "remote_get", "remote_prop_get", "remote_prop_set"})
+        steps_.push_back({"preload", name, per_round, ws});
+      for (const char* world : {"page", "preload"})
+        steps_.push_back({world, "push", per_round, ws});
+      steps_.push_back({"preload", "remote_cb", per_round, ws});
+      for (const char* world : {"page", "preload"})
+        steps_.push_back({world, "now", per_round, ws});
+      // Where a remote call's time goes (counter.stamp(): main's clock),
+      // beside sendSync's.
+      for (const char* name : {"sendSync_up", "sendSync_down", "remote_stamp_up",
+                               "remote_stamp_down"})
+        steps_.push_back({"preload", name, per_round, ws});
+      for (int k = 0; k < many_per_round; ++k) {
+        steps_.push_back({"preload", "items_sync", 1, 0});
+        steps_.push_back({"preload", "remote_many", 1, 0});
+        steps_.push_back({"preload", "remote_release", 1, 0});
+      }
+    }
+    if (!opt_.only.empty())
+      std::erase_if(steps_, [this](const Step& s) {
+        return opt_.only.find("," + s.world + "." + s.name + ",") == std::string::npos;
+      });
+  }
+
+  std::size_t remote_exports() {
+    return app_.remote().stats(*wins_[0]->win->web_contents()).exports;
+  }
+
+  // After remote_many: main's count, and the watch armed for the release.
+  void after_many(const Step& s) {
+    (void)s;
+    exports_peak_.push_back(static_cast<double>(remote_exports()));
+    ReleaseWatch& w = release_watch();
+    w.destroyed_at.clear();
+    w.destroyed_at.reserve(20000);
+    w.t_zero = 0;
+    w.armed = true;
+    // With VALENCE_IPC_TRACE (the run script's frame count), marks where a
+    // release starts and ends among the trace's lines.
+    if (trace_) std::fprintf(stderr, "[web_bench] release watch start\n");
+  }
+
+  using UniqueFn = valence::UniqueFunction<void()>;
+  // After remote_release's page part ([t_drop, gc_us, flushes, frames] by
+  // the page): wait until main has destroyed every Item, then record.
+  void after_release(std::size_t i, std::string text, UniqueFn next) {
+    release_deadline_ = now_us() + 5e6;
+    release_poll(i, std::move(text), std::move(next));
+  }
+  void release_poll(std::size_t i, std::string text, UniqueFn next) {
+    if (Item::live != 0 && now_us() < release_deadline_) {
+      auto shared = std::make_shared<std::pair<std::string, UniqueFn>>(std::move(text), std::move(next));
+      release_timer_ = app_.loop().add_timer(std::chrono::milliseconds(1), [this, i, shared] {
+        release_poll(i, std::move(shared->first), std::move(shared->second));
+      });
+      return;
+    }
+    ReleaseWatch& w = release_watch();
+    w.armed = false;
+    if (trace_) std::fprintf(stderr, "[web_bench] release watch end\n");
+    const Step& s = steps_[i];
+    std::vector<double> page;
+    std::string error;
+    if (!parse_samples(text, page, error) || page.size() < 4) {
+      errors_["preload.remote_release"] = error.empty() ? "short answer: " + text : error;
+      ok_ = false;
+    } else if (Item::live != 0) {
+      errors_["preload.remote_release"] =
+          std::to_string(Item::live) + " objects still alive 5 s after the GC";
+      ok_ = false;
+    } else if (s.n > 0) {
+      const double t_drop = page[0];
+      samples_["release.total"].push_back(w.t_zero - t_drop);
+      samples_["release.gc"].push_back(page[1]);
+      samples_["release.first_destroyed"].push_back(w.destroyed_at.front() - t_drop);
+      samples_["release.destroying"].push_back(w.t_zero - w.destroyed_at.front());
+      samples_["release.page_flushes"].push_back(page[2]);
+      samples_["release.page_frames"].push_back(page[3]);
+      if (page.size() >= 6) {
+        samples_["release.page_finalized"].push_back(page[4]);
+        samples_["release.page_sent"].push_back(page[5]);
+      }
+      // RemoteRelease frames as main saw them: destructions in one frame
+      // follow each other within a few µs; a frame boundary (decoding the
+      // next frame) or a preemption leaves a gap.
+      int bursts = 1;
+      double widest = 0;
+      for (std::size_t k = 1; k < w.destroyed_at.size(); ++k) {
+        double gap = w.destroyed_at[k] - w.destroyed_at[k - 1];
+        widest = std::max(widest, gap);
+        if (gap > kBurstGapUs) ++bursts;
+      }
+      samples_["release.main_bursts"].push_back(bursts);
+      samples_["release.widest_gap"].push_back(widest);
+      samples_["release.destroyed"].push_back(static_cast<double>(w.destroyed_at.size()));
+      samples_["release.exports_after"].push_back(static_cast<double>(remote_exports()));
+      if (!exports_peak_.empty()) samples_["release.exports_peak"].push_back(exports_peak_.back());
+      samples_["release.exports_before"].push_back(exports_before_);
+    }
+    next();
+  }
+  static constexpr double kBurstGapUs = 25;
+
   void run_step(std::size_t i) {
     if (i == steps_.size()) {
       finish_ipc();
@@ -384,10 +623,17 @@ class Bench {
         c.main_us += webbench::cpu_us(::getpid()) - main_cpu0;
         c.iterations += step.n + step.warmup;
       }
+      auto next = [this, i] { app_.loop().post([this, i] { run_step(i + 1); }); };
+      if (step.name == "remote_release") {
+        after_release(i, std::move(text), std::move(next));
+        return;
+      }
+      if (step.name == "remote_many") after_many(step);
       record(steps_[i], text);
-      app_.loop().post([this, i] { run_step(i + 1); });
+      next();
     };
     auto& contents = wins_[0]->win->web_contents();
+    if (s.name == "remote_many") exports_before_ = static_cast<double>(remote_exports());
     if (s.world == "preload") {
       pending_step_ = i;
       pending_ = std::move(done);
@@ -472,7 +718,7 @@ class Bench {
     bench::Json errors;
     for (const auto& [key, e] : errors_) errors.str(key, e);
     bench::Json out;
-    out.str("case", "ipc")
+    out.str("case", opt_.bench_case)
         .str("pin", opt_.pin)
         .integer("main_pid", ::getpid())
         .str("main_cpus_at_start", main_cpus_before_)
@@ -484,7 +730,7 @@ class Bench {
         .str("web_cpus_at_end", webbench::thread_cpus(web_pid_))
         .integer("rounds", opt_.rounds)
         .raw("results", results.text())
-        .raw("main_codec", main_codec_json())
+        .raw("main_codec", opt_.bench_case == "ipc" ? main_codec_json() : "{}")
         .raw("errors", errors.text())
         .boolean("ok", ok_);
     std::printf("%s\n", out.text().c_str());
@@ -595,6 +841,17 @@ class Bench {
   std::map<std::string, std::string> errors_;
   std::map<std::string, Value> kept_;
   std::string first_;
+  // --case remote
+  std::shared_ptr<RemoteCounter> counter_;
+  valence::remote::Callback held_;
+  std::vector<double> exports_peak_;
+  double exports_before_ = 0;
+  const bool trace_ = [] {
+    const char* v = std::getenv("VALENCE_IPC_TRACE");
+    return v && *v && std::string(v) != "0";
+  }();
+  double release_deadline_ = 0;
+  valence::Timer release_timer_;
 };
 
 }  // namespace
