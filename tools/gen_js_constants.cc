@@ -41,6 +41,7 @@ int main() {
 #undef VALENCE_X
   constant("kMaxRemoteLocation", ipc::kMaxRemoteLocation);
   constant("kMaxRemoteReleasePairs", ipc::kMaxRemoteReleasePairs);
+  constant("kMaxRemoteBatch", ipc::kMaxRemoteBatch);
 #define VALENCE_X(name, byte) constant("kTag" #name, static_cast<unsigned char>(byte), true);
   VALENCE_CODEC_TAGS(VALENCE_X)
 #undef VALENCE_X

@@ -459,9 +459,8 @@ class Bench {
   void register_remote() {
     auto& ipc = app_.ipc_main();
     ipc.on("int-sync", [](IpcMainEvent& e, const std::vector<Value>&) { e.set_return_value(7); });
-    ipc.on("items-sync", [](IpcMainEvent& e, double n) {
-      e.set_return_value(plain_items(static_cast<int>(n)));
-    });
+    ipc.on("items-sync",
+           [](IpcMainEvent& e, double n) { e.set_return_value(plain_items(static_cast<int>(n))); });
     ipc.on("cb-req", [this](IpcMainEvent&) {
       // Stamped just before the call, as push-req stamps before send().
       if (held_) held_(now_us());
@@ -509,12 +508,11 @@ class Bench {
       for (const char* world : {"page", "preload"})
         steps_.push_back({world, "push", per_round, ws});
       steps_.push_back({"preload", "remote_cb", per_round, ws});
-      for (const char* world : {"page", "preload"})
-        steps_.push_back({world, "now", per_round, ws});
+      for (const char* world : {"page", "preload"}) steps_.push_back({world, "now", per_round, ws});
       // Where a remote call's time goes (counter.stamp(): main's clock),
       // beside sendSync's.
-      for (const char* name : {"sendSync_up", "sendSync_down", "remote_stamp_up",
-                               "remote_stamp_down"})
+      for (const char* name :
+           {"sendSync_up", "sendSync_down", "remote_stamp_up", "remote_stamp_down"})
         steps_.push_back({"preload", name, per_round, ws});
       for (int k = 0; k < many_per_round; ++k) {
         steps_.push_back({"preload", "items_sync", 1, 0});
@@ -555,7 +553,8 @@ class Bench {
   }
   void release_poll(std::size_t i, std::string text, UniqueFn next) {
     if (Item::live != 0 && now_us() < release_deadline_) {
-      auto shared = std::make_shared<std::pair<std::string, UniqueFn>>(std::move(text), std::move(next));
+      auto shared =
+          std::make_shared<std::pair<std::string, UniqueFn>>(std::move(text), std::move(next));
       release_timer_ = app_.loop().add_timer(std::chrono::milliseconds(1), [this, i, shared] {
         release_poll(i, std::move(shared->first), std::move(shared->second));
       });

@@ -682,6 +682,10 @@ struct Stats {
   std::size_t references = 0;  // the sum of their counts
   std::size_t imports = 0;     // page functions main holds
   std::size_t promises = 0;    // main promises the page waits for
+  // Since the connection opened: operations run, and the messages that
+  // carried them (an async batch carries many).
+  std::size_t operations = 0;
+  std::size_t messages = 0;
 };
 
 struct Quotas {

@@ -38,6 +38,11 @@ std::vector<Value> values(V&&... v) {
   return out;
 }
 
+template <class... V>
+Value values_array(V&&... v) {
+  return Value::array(values(std::forward<V>(v)...));
+}
+
 bool known_op(std::int32_t code) {
   switch (code) {
 #define VALENCE_X(name, value) \
@@ -100,6 +105,8 @@ void Session::close_current() {
 }
 
 void Session::add_stats(Stats& stats) const {
+  stats.operations += operations_;
+  stats.messages += messages_;
   if (!current_ || !current_->alive()) return;
   const auto& d = *current_;
   if (!d.exports.empty() || !d.imports.empty() || !d.promises.empty()) ++stats.documents;
@@ -113,6 +120,7 @@ Result<void> Session::on_message(ipc::RawMessage& m) {
   switch (m.kind) {
     case ipc::MessageKind::kRemoteContext: return on_context(m);
     case ipc::MessageKind::kRemoteSync: return on_sync(m);
+    case ipc::MessageKind::kRemoteAsync: return on_async(m);
     case ipc::MessageKind::kRemoteRelease: return on_release(m);
     default:
       return make_error(
@@ -209,56 +217,142 @@ Result<void> Session::on_release(const ipc::RawMessage& m) {
   return {};
 }
 
+// One op of a body: [code, target, name, args]. In a batch (RemoteAsync)
+// the target may also be {answer: i}, the result of an earlier op i.
+Result<Session::ParsedOp> Session::parse_op(Value& op_value, std::size_t index, bool batch) {
+  auto bad = [&](const std::string& what) {
+    return make_error(
+        ErrorCode::kBadMessage,
+        std::string(batch ? "RemoteAsync op " + std::to_string(index) : "RemoteSync") + ": " +
+            what);
+  };
+  auto parts = ipc::take_args(op_value, true);
+  if (!parts || parts->size() != 4 || !(*parts)[0].is_number() ||
+      !((*parts)[2].is_string() || (*parts)[2].is_undefined()) || !(*parts)[3].is_array())
+    return bad("not [op, target, name, args]");
+  auto code = (*parts)[0].get_if_int32();
+  if (!code || !known_op(*code)) return bad("unknown operation");
+  ParsedOp op;
+  op.op = static_cast<RemoteOp>(*code);
+  auto args = ipc::take_args((*parts)[3], true);
+  if (!args) return bad(args.error().message);
+  op.args = std::move(args).value();
+  if (op.op >= RemoteOp::kGet) {
+    // A target is a reference to one of main's objects (the decoder checked
+    // the id); anything else there is not what a page's runtime sends.
+    Value& target = (*parts)[1];
+    const HostObject* ref = target.get_if_host_object();
+    if (ref && (ref->kind == detail::kObjectRef || ref->kind == detail::kFunctionRef)) {
+      op.target = std::move(target);
+    } else if (const Object* o = batch ? target.get_if_object() : nullptr) {
+      const Value* answer = o->find("answer");
+      auto i = answer ? answer->get_if_int32() : std::nullopt;
+      if (o->size() != 1 || !i || *i < 0 || static_cast<std::size_t>(*i) >= index)
+        return bad("the target is not a remote object or an earlier op's answer");
+      op.answer = *i;
+    } else {
+      return bad("the target is not a remote object");
+    }
+  }
+  op.name = (*parts)[2].is_string() ? (*parts)[2].get_string() : std::string();
+  return op;
+}
+
+Result<Value> Session::decode_ops(detail::DocumentHandle& doc, const ipc::RawMessage& m) {
+  codec::DecodeOptions options;
+  options.form = codec::Form::kValence;
+  detail::RefCodec refs(doc, registry_.quotas);
+  options.delegate = &refs;
+  auto decoded = codec::decode(m.body(), options);
+  if (!decoded)
+    return make_error(ErrorCode::kBadMessage,
+                      std::string(ipc::message_kind_name(m.kind)) + ": " + decoded.error().message);
+  return decoded;
+}
+
+Session::OpResult Session::run_parsed(DocumentHandle& doc, ParsedOp& op) {
+  if (!registry_.enabled(doc.contents_id))
+    return {fail(ErrorPrototype::kError, "remote is disabled for this WebContents"),
+            "ERR_REMOTE_DISABLED"};
+  return run_op(doc, op.op, op.target, op.name, op.args);
+}
+
 Result<void> Session::on_sync(ipc::RawMessage& m) {
   if (!current_) return make_error(ErrorCode::kBadMessage, "RemoteSync before a document opened");
   auto doc = current_;  // an operation may close the document (a reload it starts)
   detail::DocumentScope scope(doc);
-  codec::DecodeOptions options;
-  options.form = codec::Form::kValence;
-  detail::RefCodec refs(*doc, registry_.quotas);
-  options.delegate = &refs;
-  options.produced_refs = nullptr;
-  auto decoded = codec::decode(m.body(), options);
+  auto decoded = decode_ops(*doc, m);
   if (!decoded) {
     doc->op_callbacks.clear();
-    return make_error(ErrorCode::kBadMessage, "RemoteSync: " + decoded.error().message);
+    return Unexpected{decoded.error()};
   }
-  auto parts = ipc::take_args(*decoded, true);
-  if (!parts || parts->size() != 4 || !(*parts)[0].is_number() ||
-      !((*parts)[2].is_string() || (*parts)[2].is_undefined()) || !(*parts)[3].is_array()) {
+  auto op = parse_op(*decoded, 0, false);
+  if (!op) {
     doc->op_callbacks.clear();
-    return make_error(ErrorCode::kBadMessage, "RemoteSync: not [op, target, name, args]");
+    return Unexpected{op.error()};
   }
-  auto code = (*parts)[0].get_if_int32();
-  if (!code || !known_op(*code)) {
-    doc->op_callbacks.clear();
-    return make_error(ErrorCode::kBadMessage, "RemoteSync: unknown operation");
-  }
-  auto args = ipc::take_args((*parts)[3], true);
-  if (!args) {
-    doc->op_callbacks.clear();
-    return make_error(ErrorCode::kBadMessage, "RemoteSync: " + args.error().message);
-  }
-  // A target is a reference to one of main's objects (the decoder checked
-  // the id); anything else there is not what a page's runtime sends.
-  if (static_cast<RemoteOp>(*code) >= RemoteOp::kGet) {
-    const HostObject* target = (*parts)[1].get_if_host_object();
-    if (!target || (target->kind != detail::kObjectRef && target->kind != detail::kFunctionRef)) {
-      doc->op_callbacks.clear();
-      return make_error(ErrorCode::kBadMessage, "RemoteSync: the target is not a remote object");
-    }
-  }
-  std::string name = (*parts)[2].is_string() ? (*parts)[2].get_string() : std::string();
-  OpResult result;
-  if (!registry_.enabled(doc->contents_id)) {
-    result.outcome = fail(ErrorPrototype::kError, "remote is disabled for this WebContents");
-    result.code = "ERR_REMOTE_DISABLED";
-  } else {
-    result = run_op(*doc, static_cast<RemoteOp>(*code), (*parts)[1], name, *args);
-  }
-  args->clear();
-  parts->clear();
+  ++messages_;
+  ++operations_;
+  OpResult result = run_parsed(*doc, *op);
+  op->args.clear();
   if (doc->alive()) reply(*doc, m.request_id, std::move(result));
+  doc->op_callbacks.clear();
+  return {};
+}
+
+Result<void> Session::on_async(ipc::RawMessage& m) {
+  if (!current_) return make_error(ErrorCode::kBadMessage, "RemoteAsync before a document opened");
+  auto doc = current_;
+  detail::DocumentScope scope(doc);
+  auto decoded = decode_ops(*doc, m);
+  if (!decoded) {
+    doc->op_callbacks.clear();
+    return Unexpected{decoded.error()};
+  }
+  auto list = ipc::take_args(*decoded, true);
+  if (!list || list->empty() || list->size() > kMaxBatch) {
+    doc->op_callbacks.clear();
+    return make_error(ErrorCode::kBadMessage,
+                      "RemoteAsync: not a list of 1 to " + std::to_string(kMaxBatch) + " ops");
+  }
+  std::vector<ParsedOp> ops;
+  for (std::size_t i = 0; i < list->size(); ++i) {
+    auto op = parse_op((*list)[i], i, true);
+    if (!op) {
+      doc->op_callbacks.clear();
+      return Unexpected{op.error()};
+    }
+    ops.push_back(std::move(op).value());
+  }
+  // In order; an op on an earlier op's answer runs on what that op gave
+  // (Cap'n Proto's promise pipelining, within one batch).
+  ++messages_;
+  operations_ += ops.size();
+  std::vector<OpResult> results;
+  for (auto& op : ops) {
+    if (!doc->alive()) break;
+    if (op.answer >= 0) {
+      const OpResult& earlier = results[static_cast<std::size_t>(op.answer)];
+      const HostObject* ref =
+          earlier.outcome.now ? earlier.outcome.now->get_if_host_object() : nullptr;
+      if (!earlier.outcome.now) {
+        results.push_back(
+            {Outcome{Unexpected{earlier.outcome.now.error()}, std::nullopt}, earlier.code});
+        continue;
+      }
+      if (!ref || earlier.outcome.later ||
+          (ref->kind != detail::kObjectRef && ref->kind != detail::kFunctionRef)) {
+        results.push_back(
+            {fail(ErrorPrototype::kTypeError,
+                  "op " + std::to_string(op.answer) + " did not give a remote object to call on"),
+             {}});
+        continue;
+      }
+      op.target = Value(HostObject{ref->kind, ref->handle});
+    }
+    results.push_back(run_parsed(*doc, op));
+  }
+  if (doc->alive()) reply_batch(*doc, m.request_id, std::move(results));
   doc->op_callbacks.clear();
   return {};
 }
@@ -578,6 +672,33 @@ void Session::reply(DocumentHandle& doc, std::uint64_t request_id, OpResult resu
   Value code = result.code.empty() ? Value() : Value(result.code);
   send(doc, ipc::MessageKind::kRemoteReply, request_id, ipc::ReplyStatus::kError,
        values(error_value_of(out.now.error()), std::move(code)));
+}
+
+void Session::reply_batch(DocumentHandle& doc, std::uint64_t request_id,
+                          std::vector<OpResult> results) {
+  bool quota = std::exchange(doc.quota_hit, false);
+  std::vector<Value> items;
+  for (auto& result : results) {
+    Outcome& out = result.outcome;
+    if (quota) {
+      out = fail(ErrorPrototype::kRangeError, "too many remote objects for this document");
+      result.code = "ERR_REMOTE_QUOTA";
+    }
+    if (out.later) {
+      std::uint64_t id = doc.next_promise++;
+      doc.promises.insert(id);
+      settle_later(doc, id, std::move(*out.later));
+      items.push_back(values_array(Value(0), Value(HostObject{detail::kPromiseRef, id})));
+    } else if (out.now) {
+      items.push_back(values_array(Value(0), std::move(out.now).value()));
+    } else {
+      items.push_back(values_array(Value(1), error_value_of(out.now.error()),
+                                   result.code.empty() ? Value() : Value(result.code)));
+    }
+  }
+  if (quota) doc.sweep_fresh();
+  send(doc, ipc::MessageKind::kRemoteReply, request_id, ipc::ReplyStatus::kOk,
+       values(Value::array(std::move(items))));
 }
 
 void Session::settle_later(DocumentHandle& doc, std::uint64_t id, Future<Value> later) {

@@ -43,13 +43,28 @@ class Session {
  private:
   Result<void> on_context(const ipc::RawMessage& m);
   Result<void> on_sync(ipc::RawMessage& m);
+  Result<void> on_async(ipc::RawMessage& m);
   Result<void> on_release(const ipc::RawMessage& m);
   void close_current();
 
+  // The most ops one RemoteAsync batch may carry.
+  static constexpr std::size_t kMaxBatch = ipc::kMaxRemoteBatch;
+  struct ParsedOp {
+    ipc::RemoteOp op = ipc::RemoteOp::kGet;
+    Value target;
+    int answer = -1;  // in a batch: the earlier op whose result is the target
+    std::string name;
+    std::vector<Value> args;
+  };
   struct OpResult {
     Outcome outcome;
     std::string code;  // the error's `code` (ERR_REMOTE_DISABLED, MODULE_NOT_FOUND...)
   };
+  Result<ParsedOp> parse_op(Value& op_value, std::size_t index, bool batch);
+  Result<Value> decode_ops(detail::DocumentHandle& doc, const ipc::RawMessage& m);
+  OpResult run_parsed(detail::DocumentHandle& doc, ParsedOp& op);
+  void reply_batch(detail::DocumentHandle& doc, std::uint64_t request_id,
+                   std::vector<OpResult> results);
   OpResult run_op(detail::DocumentHandle& doc, ipc::RemoteOp op, const Value& target,
                   const std::string& name, const std::vector<Value>& args);
   OpResult run_root(detail::DocumentHandle& doc, ipc::RemoteOp op, const std::string& name);
@@ -71,6 +86,8 @@ class Session {
   ipc::ChildHost& host_;
   std::shared_ptr<detail::DocumentHandle> current_;
   unsigned last_ctx_ = 0;
+  std::size_t operations_ = 0;
+  std::size_t messages_ = 0;
   std::shared_ptr<bool> alive_ = std::make_shared<bool>(true);
 };
 

@@ -186,7 +186,8 @@ JSCValue* new_bytes(JSCContext* ctx, std::span<const std::uint8_t> bytes) {
 
 // ---- native functions (preload world only) ----------------------------------
 
-// send(kind, channel, bytes, handles?) -> the request id (kInvoke), else 0.
+// send(kind, channel, bytes, handles?) -> the request id (kInvoke,
+// kRemoteAsync), else 0.
 // Request ids are the connection's, never reused across documents: a reply
 // to an old document's invoke matches nothing in a new one.
 JSCValue* native_send(GPtrArray* args, gpointer user_data) {
@@ -199,7 +200,8 @@ JSCValue* native_send(GPtrArray* args, gpointer user_data) {
   if (kind != static_cast<int>(ipc::MessageKind::kMessage) &&
       kind != static_cast<int>(ipc::MessageKind::kInvoke) &&
       kind != static_cast<int>(ipc::MessageKind::kPostMessage) &&
-      kind != static_cast<int>(ipc::MessageKind::kRemoteRelease))
+      kind != static_cast<int>(ipc::MessageKind::kRemoteRelease) &&
+      kind != static_cast<int>(ipc::MessageKind::kRemoteAsync))
     return throw_error("bad message kind " + std::to_string(kind));
   std::string channel = to_string(arg(args, 1));
   // kPostMessage: the ports to transfer, by handle; their sockets leave.
@@ -218,8 +220,10 @@ JSCValue* native_send(GPtrArray* args, gpointer user_data) {
       page->ports.erase(it);
     }
   }
-  std::uint64_t id =
-      kind == static_cast<int>(ipc::MessageKind::kInvoke) ? page->link->next_request_id() : 0;
+  std::uint64_t id = kind == static_cast<int>(ipc::MessageKind::kInvoke) ||
+                             kind == static_cast<int>(ipc::MessageKind::kRemoteAsync)
+                         ? page->link->next_request_id()
+                         : 0;
   auto sent = page->link->send(static_cast<ipc::MessageKind>(kind), channel, id,
                                bytes_of(arg(args, 2)), std::move(fds));
   if (!sent) return throw_error(sent.error().message);
@@ -279,7 +283,7 @@ void deliver(PageState& page, ipc::RawMessage& m) {
   // Remote frames name their document: one for a document that is gone
   // (main sent it before it heard of the navigation) is dropped here.
   if ((m.kind == ipc::MessageKind::kRemoteRelease || m.kind == ipc::MessageKind::kRemoteCall ||
-       m.kind == ipc::MessageKind::kRemoteSettle) &&
+       m.kind == ipc::MessageKind::kRemoteSettle || m.kind == ipc::MessageKind::kRemoteReply) &&
       m.channel != std::to_string(page.generation))
     return;
   JSCContext* ctx = page.context;

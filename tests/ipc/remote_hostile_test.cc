@@ -849,12 +849,30 @@ const BadCase kBadCases[] = {
     {"context_unknown_marker", kNothing, [] { return std::vector<Bytes>{context_frame(3, 1)}; },
      "RemoteContext: unknown marker 3", true},
     // A number between the remote kinds that is no kind.
-    {"kind_12", kOpen,
+    {"kind_16", kOpen,
      [] {
        return std::vector<Bytes>{
-           remote_frame(static_cast<MessageKind>(12), 100, plain_body(Value::array({1})))};
+           remote_frame(static_cast<MessageKind>(16), 100, plain_body(Value::array({1})))};
      },
-     "unknown message kind 12", false},
+     "unknown message kind 16", false},
+    // RemoteAsync: an answer that is not an earlier op's, and too many ops.
+    {"async_answer_forward", kOpen,
+     [] {
+       return std::vector<Bytes>{remote_frame(
+           MessageKind::kRemoteAsync, 100,
+           plain_body(Value::array({Value::array(
+               {Value(12), Value::object({{"answer", 0}}), Value(), Value::array({})})})))};
+     },
+     "RemoteAsync op 0: the target is not a remote object or an earlier op's answer", false},
+    {"async_65_ops", kOpen,
+     [] {
+       std::vector<Value> ops;
+       for (int i = 0; i < 65; ++i)
+         ops.push_back(Value::array({Value(1), Value(), Value("m"), Value::array({})}));
+       return std::vector<Bytes>{
+           remote_frame(MessageKind::kRemoteAsync, 100, plain_body(Value::array(std::move(ops))))};
+     },
+     "RemoteAsync: not a list of 1 to 64 ops", false},
     // The remote kinds main sends, from a page.
     {"reply_from_a_page", kOpen,
      [] {

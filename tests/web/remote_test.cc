@@ -419,7 +419,8 @@ TEST_F(RemoteTest, Seed001RmiPageOpensAWindow) {  // B33, B34 (D5, D6)
 
 TEST_F(RemoteTest, FiltersSeeEveryEntryAndOperation) {  // B27a, §d.9
   auto win = open_remote();
-  EXPECT_EQ(pre_string(win, R"({
+  EXPECT_EQ(
+      pre_string(win, R"({
     const remote = require('electron').remote
     const out = []
     try { remote.require('blocked') } catch (e) { out.push(e.message, e.code) }
@@ -429,9 +430,49 @@ TEST_F(RemoteTest, FiltersSeeEveryEntryAndOperation) {  // B27a, §d.9
     try { c.guarded() } catch (e) { out.push(e.message, e.code) }
     out.push(c.add(1))
     JSON.stringify(out) })"),
-            R"js(["Blocked remote.require('blocked')","ERR_REMOTE_BLOCKED","from the filter",)js"
-            R"js("Blocked remote.getGlobal('hidden')","Blocked remote callMember of 'Counter.guarded': )js"
-            R"js(not for pages","ERR_REMOTE_BLOCKED",2])js");
+      R"js(["Blocked remote.require('blocked')","ERR_REMOTE_BLOCKED","from the filter",)js"
+      R"js("Blocked remote.getGlobal('hidden')","Blocked remote callMember of 'Counter.guarded': )js"
+      R"js(not for pages","ERR_REMOTE_BLOCKED",2])js");
+}
+
+TEST_F(RemoteTest, AsyncViewPipelinesDependentCalls) {  // beyond Electron (§d.5)
+  auto win = open_remote();
+  pre(win, R"({
+    const remote = require('electron').remote
+    const am = remote.async(remote.require('counter'))
+    globalThis.out = []
+    globalThis.done = false
+    ;(async () => {
+      const c = await new am.Counter(5)
+      out.push(remote.isRemote(remote.sync(c)), remote.async(remote.sync(c)) === c)
+      out.push(await c.add(2), await c.value)
+      c.value = 1
+      out.push(await c.doubled)
+      out.push(await am.Counter.zero().add(3))
+      try { await am.nothing() } catch (e) { out.push(e.name, e.message) }
+      out.push(await am.later(4))  // a C++ Future: its value
+      done = true
+    })().catch((e) => { out.push('failed: ' + e); done = true })
+    'ok' })");
+  ASSERT_TRUE(wait_for([&] { return pre_string(win, "String(done)") == "true"; }));
+  EXPECT_EQ(
+      pre_string(win, "JSON.stringify(out)"),
+      R"js([true,true,7,7,2,3,"TypeError","remote object of class 'counter' has no member 'nothing'",8])js");
+}
+
+TEST_F(RemoteTest, AChainOfThreeDependentCallsIsOneMessage) {  // §d.5, R7's premise
+  auto win = open_remote();
+  pre(win, R"({
+    const remote = require('electron').remote
+    globalThis.am = remote.async(remote.require('counter'))
+    globalThis.r = undefined
+    'ok' })");
+  auto before = stats(win);
+  pre(win, "am.Counter.zero().add(3).then((v) => { r = v }); 'ok'");
+  ASSERT_TRUE(wait_for([&] { return pre_string(win, "String(r)") == "3"; }));
+  auto after = stats(win);
+  EXPECT_EQ(after.messages - before.messages, 1u);
+  EXPECT_EQ(after.operations - before.operations, 3u);
 }
 
 // ---- leaks: both processes flat -------------------------------------------------

@@ -66,6 +66,11 @@ namespace valence::ipc {
   /* page -> main: one remote operation; the page blocks until kRemoteReply.   \
      request_id: the page's; body: [op, target, name, args] (RemoteOp). */     \
   X(RemoteSync, 11)                                                            \
+  /* page -> main: a batch of remote operations, not waited for. request_id:   \
+     the page's; body: [op, ...] (at most 64), where an op's target may be     \
+     {answer: i}: what the batch's earlier op i gave (pipelining). Answered    \
+     by kRemoteReply, body [[[status, value, code], ...]], one per op. */      \
+  X(RemoteAsync, 12)                                                           \
   /* main -> page: request_id of the kRemoteSync; status 0: body [result];     \
      status 1: [error, code] (code: a string such as MODULE_NOT_FOUND, or      \
      undefined). */                                                            \
@@ -155,6 +160,8 @@ enum class RemoteRef : std::uint8_t {
 #undef VALENCE_X
 };
 inline constexpr std::size_t kMaxRemoteLocation = 256;
+// The most ops one kRemoteAsync batch may carry.
+inline constexpr std::size_t kMaxRemoteBatch = 64;
 // The most (id, n) pairs one kRemoteRelease may carry.
 inline constexpr std::size_t kMaxRemoteReleasePairs = 4096;
 // kRemoteContext's first element.

@@ -113,6 +113,14 @@
     // Encoder hook: proxies go back as main's own ids (not counted); page
     // functions become this document's exports, counted per occurrence.
     function encodeHost(v) {
+      const node = viewNodes.get(v);
+      if (node !== undefined) {
+        // An async view of a known object goes as that object; an answer
+        // not yet given cannot be sent.
+        if (node.ref === undefined)
+          throw new TypeError('remote.async: await an answer before passing it to main');
+        v = node.ref;
+      }
       const ref = proxyIds.get(v);
       if (ref !== undefined) {
         if (released.get(v)) throw new Error('remote object has been released');
@@ -308,6 +316,20 @@
         consoleError(`remote: a message from main could not be read: ${e.message}`);
         return;
       }
+      if (kind === kMsgRemoteReply) {
+        const batch = pendingBatches.get(requestId);
+        if (!batch) return;
+        pendingBatches.delete(requestId);
+        const results = ArrayIsArray(value[0]) ? value[0] : [];
+        for (let i = 0; i < batch.entries.length; i++) {
+          const entry = batch.entries[i];
+          const r = results[i];
+          if (!ArrayIsArray(r)) entry.reject(new Error('remote: main gave no answer for this operation'));
+          else if (r[0] === 0) entry.resolve(r[1]);
+          else entry.reject(rebuildError(r[1], r[2]));
+        }
+        return;
+      }
       if (kind === kMsgRemoteCall) {
         const entry = exportsById.get(value[0]);
         if (!entry) return;
@@ -336,10 +358,153 @@
     }
     function lost(reason) {
       lostReason = reason || 'closed';
+      for (const [id, batch] of pendingBatches) {
+        pendingBatches.delete(id);
+        for (const entry of batch.entries) entry.reject(lostError());
+      }
       for (const [id, p] of promises) {
         promises.delete(id);
         p.reject(lostError());
       }
+    }
+
+    // ---- the async view (beyond Electron) ---------------------------------------
+    // remote.async(proxy): the same object, each operation a Promise. A
+    // view is a JS Proxy: reading a member gives an answer handle (itself a
+    // view: callable, new-able, readable, awaitable). Operations made in one
+    // turn go to main as one RemoteAsync batch; one on an answer of the same
+    // batch names it ({answer: i}) and main runs it on that result
+    // (pipelining: a chain of dependent calls costs one round trip). A
+    // pending operation holds its target and arguments until main answers.
+    const views = new WeakMapCtor();      // proxy -> its async view
+    const viewNodes = new WeakMapCtor();  // view -> its node: {ref} | {entry} | {base, name}
+    const pendingBatches = new MapCtor(); // request id -> batch
+    const ProxyCtor = Proxy;
+    const queueMicrotaskFn = queueMicrotask;
+    let batch = null;
+    function viewOf(proxy) {
+      let view = views.get(proxy);
+      if (view === undefined) {
+        view = makeView({ ref: proxy });
+        views.set(proxy, view);
+      }
+      return view;
+    }
+    // What an answer resolves to, as async code sees it.
+    function asAsync(value) {
+      return proxyIds.has(value) ? viewOf(value) : value;
+    }
+    function makeView(node) {
+      const view = new ProxyCtor(function () {}, {
+        get(target, name) {
+          if (name === 'then') {
+            if (node.ref !== undefined) return undefined;  // a known object is not a thenable
+            const entry = materialize(node).entry;
+            return (onFulfilled, onRejected) => entry.promise.then(asAsync).then(onFulfilled, onRejected);
+          }
+          if (typeof name === 'symbol') return undefined;
+          return makeView({ base: node, name });
+        },
+        set(target, name, value) {
+          if (typeof name === 'symbol') return false;
+          const entry = record(kOpSet, materialize(node), name, [value]);
+          entry.promise.catch((e) => consoleError(`remote.async: setting '${name}' failed:`, e));
+          return true;
+        },
+        apply(target, thisArg, args) {
+          const entry = node.base !== undefined
+            ? record(kOpCallMember, materialize(node.base), node.name, args)
+            : record(kOpCall, materialize(node), undefined, args);
+          return makeView({ entry });
+        },
+        construct(target, args) {
+          return makeView({ entry: record(kOpConstruct, materialize(node), undefined, args) });
+        },
+      });
+      viewNodes.set(view, node);
+      return view;
+    }
+    // A node as an operation's target: a known object, or an op's answer.
+    function materialize(node) {
+      if (node.ref !== undefined || node.entry !== undefined) return node;
+      if (node.done === undefined)
+        node.done = { entry: record(kOpGet, materialize(node.base), node.name, []) };
+      return node.done;
+    }
+    function newEntry() {
+      let resolve, reject;
+      const promise = new Promise((a, b) => { resolve = a; reject = b; });
+      const entry = { promise, settled: false, value: undefined, batch: null, index: -1 };
+      entry.resolve = (v) => { entry.settled = true; entry.value = v; resolve(v); };
+      entry.reject = (e) => { entry.settled = true; reject(e); };
+      // Nobody may await a Set or a step of a chain: not unhandled here.
+      promise.catch(() => {});
+      return entry;
+    }
+    function record(code, target, name, args) {
+      const entry = newEntry();
+      if (lostReason) {
+        entry.reject(lostError());
+        return entry;
+      }
+      const prior = target.entry;
+      if (prior !== undefined && prior.batch !== batch) {
+        // The answer of an earlier batch: once it is there.
+        prior.promise.then((value) => {
+          if (!proxyIds.has(value)) throw new TypeError('remote.async: that answer is not a remote object');
+          enqueue(entry, code, { ref: value }, name, args);
+        }).catch((e) => entry.reject(e));
+        return entry;
+      }
+      enqueue(entry, code, target, name, args);
+      return entry;
+    }
+    function enqueue(entry, code, target, name, args) {
+      if (batch === null || batch.ops.length >= kMaxRemoteBatch) {
+        if (batch !== null) flushBatch();
+        batch = { ops: [], entries: [], keep: [] };
+        queueMicrotaskFn(flushBatch);
+      }
+      const t = target.ref !== undefined ? target.ref : { answer: target.entry.index };
+      if (target.ref !== undefined && released.get(target.ref)) {
+        entry.reject(new Error('remote object has been released'));
+        return;
+      }
+      entry.batch = batch;
+      entry.index = batch.ops.length;
+      batch.ops.push([code, t, name, args]);
+      batch.entries.push(entry);
+      batch.keep.push(target, args);  // alive until main answers
+    }
+    function flushBatch() {
+      const b = batch;
+      if (b === null || b.ops.length === 0) return;
+      batch = null;
+      let bytes;
+      try {
+        bytes = codec.encode(b.ops, { rootName: 'args', hostObject: encodeHost });
+      } catch (e) {
+        for (const entry of b.entries) entry.reject(e);
+        return;
+      }
+      try {
+        const id = native.send(kMsgRemoteAsync, '', bytes);
+        pendingBatches.set(id, b);
+      } catch (e) {
+        const error = new Error(`remote: ${e && e.message}`);
+        for (const entry of b.entries) entry.reject(error);
+      }
+    }
+    function asyncOf(value) {
+      if (viewNodes.has(value)) return value;
+      if (!proxyIds.has(value)) throw new TypeError('remote.async: not a remote object');
+      return viewOf(value);
+    }
+    function syncOf(value) {
+      const node = viewNodes.get(value);
+      if (node === undefined) return value;
+      if (node.ref === undefined) throw new TypeError('remote.sync: await the answer first');
+      return node.ref;
     }
 
     // ---- require('electron').remote ------------------------------------------------
@@ -370,6 +535,8 @@
         return true;
       },
       isRemote: (value) => proxyIds.has(value),
+      async: asyncOf,
+      sync: syncOf,
     };
     defineProperty(remote, 'process', {
       enumerable: true,
@@ -382,6 +549,7 @@
       defineProperty(remote, name, { enumerable: true, get: builtin(name) });
     // Test hooks read the tables' sizes.
     const stats = () => ({ imports: imports.size, exports: exportsById.size, promises: promises.size,
+                           batches: pendingBatches.size,
                            pendingReleases: pendingReleases.length / 2 });
     return { remote: ObjectFreeze(remote), receive, lost, stats, flushReleases };
   };

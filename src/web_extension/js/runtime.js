@@ -216,7 +216,8 @@
       }
     }
     function receive(kind, channel, requestId, status, bytes, handles) {
-      if (kind === kMsgRemoteCall || kind === kMsgRemoteRelease || kind === kMsgRemoteSettle) {
+      if (kind === kMsgRemoteCall || kind === kMsgRemoteRelease || kind === kMsgRemoteSettle ||
+          kind === kMsgRemoteReply) {
         if (remoteModule) remoteModule.receive(kind, requestId, status, bytes);
         return;
       }
