@@ -59,6 +59,7 @@ struct CallbackState {
 struct DocumentHandle : std::enable_shared_from_this<DocumentHandle> {
   Session* session = nullptr;  // null once the document closed
   unsigned ctx = 0;
+  std::string ctx_text;  // the channel of what main sends this document
   int contents_id = 0;
   std::map<std::uint64_t, Export> exports;
   std::map<std::weak_ptr<void>, std::uint64_t, std::owner_less<>> ids;  // object -> export id

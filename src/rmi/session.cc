@@ -169,6 +169,7 @@ Result<void> Session::on_context(const ipc::RawMessage& m) {
     current_ = std::make_shared<DocumentHandle>();
     current_->session = this;
     current_->ctx = last_ctx_;
+    current_->ctx_text = std::to_string(last_ctx_);
     current_->contents_id = host_.contents() ? host_.contents()->id() : 0;
     return {};
   }
@@ -367,12 +368,14 @@ Session::OpResult Session::run_op(DocumentHandle& doc, RemoteOp op, const Value&
   if (it == doc.exports.end())  // the decoder checked; a member call may have released it since
     return {fail(ErrorPrototype::kError, "remote object has been released"), {}};
   Export& e = it->second;
-  OpInfo info{host_.contents(), op_name(op), e.cls->name(), name};
-  if (Decision d = registry_.filter_op(info); !d.allowed)
-    return {fail(ErrorPrototype::kError, "Blocked remote " + std::string(op_name(op)) + " of '" +
-                                             e.cls->name() + (name.empty() ? "" : "." + name) +
-                                             "': " + d.reason),
-            "ERR_REMOTE_BLOCKED"};
+  if (registry_.call_filter) {
+    OpInfo info{host_.contents(), op_name(op), e.cls->name(), name};
+    if (Decision d = registry_.filter_op(info); !d.allowed)
+      return {fail(ErrorPrototype::kError, "Blocked remote " + std::string(op_name(op)) + " of '" +
+                                               e.cls->name() + (name.empty() ? "" : "." + name) +
+                                               "': " + d.reason),
+              "ERR_REMOTE_BLOCKED"};
+  }
   if (e.function) return run_on_function(doc, op, e, name, args);
   return run_on_object(doc, op, e, name, args);
 }
@@ -612,7 +615,7 @@ Session::OpResult Session::events_op(DocumentHandle& doc, Events& events, const 
 void Session::send(DocumentHandle& doc, ipc::MessageKind kind, std::uint64_t request_id,
                    ipc::ReplyStatus status, std::vector<Value> body) {
   std::vector<std::uint8_t> out;
-  ipc::write_header(out, request_id, std::to_string(doc.ctx), status);
+  ipc::write_header(out, request_id, doc.ctx_text, status);
   std::size_t header = out.size();
   codec::EncodeOptions options;
   options.form = codec::Form::kValence;

@@ -124,7 +124,7 @@
       const ref = proxyIds.get(v);
       if (ref !== undefined) {
         if (released.get(v)) throw new Error('remote object has been released');
-        return payload(ref[0], ref[1]);
+        return ref[2];
       }
       if (typeof v !== 'function') return undefined;
       if (constants.has(v)) {
@@ -145,8 +145,10 @@
       const loc = utf8(entry.location).subarray(0, kMaxRemoteLocation);
       return payload(kRefPageFunction, id, loc.length, loc);
     }
+    const encodeOptions = ObjectFreeze({ rootName: 'args', hostObject: encodeHost });
+    const decodeOptions = ObjectFreeze({ hostObject: decodeHost });
     function encodeOp(code, target, name, args) {
-      return codec.encode([code, target, name, args], { rootName: 'args', hostObject: encodeHost });
+      return codec.encode([code, target, name, args], encodeOptions);
     }
     // Decoder hook: main's references become proxies (one per id while it
     // lives), counted per occurrence.
@@ -169,7 +171,7 @@
       reader.fail('unknown remote reference kind ' + kind);
     }
     function decodeReply(bytes) {
-      return codec.decode(bytes, { hostObject: decodeHost });
+      return codec.decode(bytes, decodeOptions);
     }
 
     // ---- proxies ---------------------------------------------------------------
@@ -178,7 +180,8 @@
       let proxy = entry && entry.ref.deref();
       if (proxy === undefined) {
         proxy = kind === kRefFunction ? makeFunction(id, cls) : makeObject(id, cls);
-        proxyIds.set(proxy, [kind, id]);
+        // [kind, id, the reference's bytes back to main] (made once).
+        proxyIds.set(proxy, [kind, id, payload(kind, id)]);
         if (entry) {
           entry.ref = new WeakRefCtor(proxy);
         } else {
@@ -301,9 +304,8 @@
       } catch (e) {
         throw new Error(`remote: ${e && e.message}`);
       }
-      const [status, body] = reply;
-      const value = decodeReply(body);
-      if (status === kStatusOk) return value[0];
+      const value = decodeReply(reply[1]);
+      if (reply[0] === kStatusOk) return value[0];
       throw rebuildError(value[0], value[1]);
     }
 
@@ -482,7 +484,7 @@
       batch = null;
       let bytes;
       try {
-        bytes = codec.encode(b.ops, { rootName: 'args', hostObject: encodeHost });
+        bytes = codec.encode(b.ops, encodeOptions);
       } catch (e) {
         for (const entry of b.entries) entry.reject(e);
         return;
