@@ -349,12 +349,20 @@ Registry::Impl::~Impl() {
   if (main_impl.remote() == this) main_impl.set_remote(nullptr);
   *self = nullptr;
   sessions.clear();
+  detached.clear();
 }
 
 Result<void> Registry::Impl::on_remote_message(ipc::ChildHost& host, ipc::RawMessage& message) {
-  auto& session = sessions[&host];
-  if (!session) session = std::make_unique<Session>(*this, host);
-  return session->on_message(message);
+  auto& slot = sessions[&host];
+  if (!slot) slot = std::make_unique<Session>(*this, host);
+  Session* session = slot.get();
+  // A member may run a nested loop (a *Sync dialog) in which the
+  // connection ends: the session outlives the operation (on_host_gone).
+  ++session->busy;
+  auto r = session->on_message(message);
+  if (--session->busy == 0 && !session->attached())
+    std::erase_if(detached, [&](const auto& s) { return s.get() == session; });
+  return r;
 }
 
 void Registry::Impl::on_host_gone(ipc::ChildHost& host) {
@@ -362,6 +370,11 @@ void Registry::Impl::on_host_gone(ipc::ChildHost& host) {
   if (it == sessions.end()) return;
   auto session = std::move(it->second);
   sessions.erase(it);
+  if (session->busy > 0) {
+    session->detach_host();
+    detached.push_back(std::move(session));
+    return;
+  }
   session.reset();
 }
 

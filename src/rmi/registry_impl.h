@@ -63,6 +63,8 @@ struct Registry::Impl final : ipc::RemoteDispatcher {
   Quotas quotas;
   std::set<int> enabled_ids;
   std::map<ipc::ChildHost*, std::unique_ptr<Session>> sessions;
+  // Sessions whose connection went during one of their operations.
+  std::vector<std::unique_ptr<Session>> detached;
   std::shared_ptr<Impl*> self = std::make_shared<Impl*>(this);  // for Callbacks that outlive it
 };
 

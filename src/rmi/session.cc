@@ -86,7 +86,12 @@ Outcome call_failed(std::string_view what, const std::string& name, const Error&
 }  // namespace
 
 Session::Session(Registry::Impl& registry, ipc::ChildHost& host)
-    : registry_(registry), host_(host) {}
+    : registry_(registry), host_(&host), main_(host.main()), contents_(host.contents()) {}
+
+void Session::detach_host() {
+  host_ = nullptr;
+  close_current();
+}
 
 Session::~Session() {
   *alive_ = false;
@@ -170,7 +175,7 @@ Result<void> Session::on_context(const ipc::RawMessage& m) {
     current_->session = this;
     current_->ctx = last_ctx_;
     current_->ctx_text = std::to_string(last_ctx_);
-    current_->contents_id = host_.contents() ? host_.contents()->id() : 0;
+    current_->contents_id = contents_ ? contents_->id() : 0;
     return {};
   }
   if (what == static_cast<std::uint64_t>(ipc::kRemoteContextClose)) {
@@ -369,7 +374,7 @@ Session::OpResult Session::run_op(DocumentHandle& doc, RemoteOp op, const Value&
     return {fail(ErrorPrototype::kError, "remote object has been released"), {}};
   Export& e = it->second;
   if (registry_.call_filter) {
-    OpInfo info{host_.contents(), op_name(op), e.cls->name(), name};
+    OpInfo info{contents_, op_name(op), e.cls->name(), name};
     if (Decision d = registry_.filter_op(info); !d.allowed)
       return {fail(ErrorPrototype::kError, "Blocked remote " + std::string(op_name(op)) + " of '" +
                                                e.cls->name() + (name.empty() ? "" : "." + name) +
@@ -384,12 +389,12 @@ Session::OpResult Session::run_root(DocumentHandle& doc, RemoteOp op, const std:
   (void)doc;
   auto& r = registry_;
   RootEvent event;
-  event.sender = host_.contents();
+  event.sender = contents_;
   event.name = name;
   auto blocked = [&](const std::string& what) -> OpResult {
     return {fail(ErrorPrototype::kError, "Blocked " + what), "ERR_REMOTE_BLOCKED"};
   };
-  OpInfo info{host_.contents(), op_name(op), "", name};
+  OpInfo info{contents_, op_name(op), "", name};
   if (Decision d = r.filter_op(info); !d.allowed)
     return {fail(ErrorPrototype::kError,
                  "Blocked remote." + std::string(op_name(op)) + "('" + name + "'): " + d.reason),
@@ -436,13 +441,13 @@ Session::OpResult Session::run_root(DocumentHandle& doc, RemoteOp op, const std:
         return blocked("remote.getCurrentWindow()");
       if (event.has_return_value) return {Outcome{std::move(event.return_value), std::nullopt}, {}};
       if (!r.current_window) return {Outcome{Value(nullptr), std::nullopt}, {}};
-      return {Outcome{r.current_window(host_.contents()), std::nullopt}, {}};
+      return {Outcome{r.current_window(contents_), std::nullopt}, {}};
     case RemoteOp::kGetCurrentWebContents:
       if (!r.filter_root(r.on_get_current_web_contents, event))
         return blocked("remote.getCurrentWebContents()");
       if (event.has_return_value) return {Outcome{std::move(event.return_value), std::nullopt}, {}};
       if (!r.current_web_contents) return {Outcome{Value(nullptr), std::nullopt}, {}};
-      return {Outcome{r.current_web_contents(host_.contents()), std::nullopt}, {}};
+      return {Outcome{r.current_web_contents(contents_), std::nullopt}, {}};
     case RemoteOp::kProcess: {
       auto it = r.globals.find("process");
       if (it != r.globals.end() && !it->second.shared)
@@ -459,7 +464,7 @@ Session::OpResult Session::run_on_object(DocumentHandle& doc, RemoteOp op, Expor
   detail::Self self = e.strong ? e.strong : e.weak.lock();
   if (!self) return {fail(ErrorPrototype::kTypeError, "Object has been destroyed"), {}};
   const ClassInfo& cls = *e.cls;
-  CallContext ctx{host_.contents(), doc.ctx};
+  CallContext ctx{contents_, doc.ctx};
   auto no_member = [&]() -> OpResult {
     return {fail(ErrorPrototype::kTypeError,
                  "remote object of class '" + cls.name() + "' has no member '" + name + "'"),
@@ -529,7 +534,7 @@ Session::OpResult Session::run_on_function(DocumentHandle& doc, RemoteOp op, Exp
                                            const std::string& name,
                                            const std::vector<Value>& args) {
   const ClassInfo& cls = *e.cls;
-  CallContext ctx{host_.contents(), doc.ctx};
+  CallContext ctx{contents_, doc.ctx};
   switch (op) {
     case RemoteOp::kCall: {
       if (!cls.is_function())
@@ -629,8 +634,7 @@ void Session::send(DocumentHandle& doc, ipc::MessageKind kind, std::uint64_t req
     doc.sweep_fresh();
     std::string why = encoded.error().message;
     if (kind == ipc::MessageKind::kRemoteCall || kind == ipc::MessageKind::kRemoteRelease) {
-      host_.main().ipc_main().report_error("remote: a callback's arguments could not be sent: " +
-                                           why);
+      main_.ipc_main().report_error("remote: a callback's arguments could not be sent: " + why);
       return;
     }
     // The page still gets an answer, saying why.
@@ -646,7 +650,7 @@ void Session::send(DocumentHandle& doc, ipc::MessageKind kind, std::uint64_t req
     if (!codec::encode_into(fallback, out, plain, out.size())) return;
   }
   doc.sweep_fresh();
-  (void)host_.send_raw(kind, transport::Buffer::adopt(std::move(out)));
+  if (host_) (void)host_->send_raw(kind, transport::Buffer::adopt(std::move(out)));
 }
 
 void Session::reply(DocumentHandle& doc, std::uint64_t request_id, OpResult result) {
@@ -738,7 +742,7 @@ void Session::release_import(DocumentHandle& doc, std::uint64_t id) {
   if (doc.release_queue.size() == 2) {
     std::weak_ptr<DocumentHandle> weak = doc.shared_from_this();
     std::weak_ptr<bool> alive = alive_;
-    host_.main().loop().post([this, weak, alive] {
+    main_.loop().post([this, weak, alive] {
       if (alive.lock()) flush_releases(weak);
     });
   }
@@ -755,8 +759,9 @@ void Session::flush_releases(std::weak_ptr<DocumentHandle> weak) {
   codec::EncodeOptions options;
   options.form = codec::Form::kValence;
   if (codec::encode_into(Value::array(std::move(pairs)), out, options, out.size()))
-    (void)host_.send_raw(ipc::MessageKind::kRemoteRelease,
-                         transport::Buffer::adopt(std::move(out)));
+    if (host_)
+      (void)host_->send_raw(ipc::MessageKind::kRemoteRelease,
+                            transport::Buffer::adopt(std::move(out)));
 }
 
 }  // namespace valence::remote

@@ -16,7 +16,8 @@
 
 namespace valence::ipc {
 class ChildHost;
-}
+class MainProcessImpl;
+}  // namespace valence::ipc
 
 namespace valence::remote {
 
@@ -32,7 +33,12 @@ class Session {
 
   const Quotas& quotas() const noexcept;
   std::shared_ptr<detail::DocumentHandle> current() const { return current_; }
-  ipc::ChildHost& host() noexcept { return host_; }
+  // The connection went while an operation of it was still running (a
+  // member ran a nested loop): nothing is sent any more, and the documents
+  // are released; the session itself goes when the operation returns.
+  void detach_host();
+  bool attached() const noexcept { return host_ != nullptr; }
+  int busy = 0;  // operations running (Registry::Impl counts them)
   Registry::Impl& registry() noexcept { return registry_; }
   void add_stats(Stats& stats) const;
 
@@ -83,7 +89,9 @@ class Session {
   void flush_releases(std::weak_ptr<detail::DocumentHandle> weak);
 
   Registry::Impl& registry_;
-  ipc::ChildHost& host_;
+  ipc::ChildHost* host_;  // null once the connection went
+  ipc::MainProcessImpl& main_;
+  std::shared_ptr<WebContents> contents_;
   std::shared_ptr<detail::DocumentHandle> current_;
   unsigned last_ctx_ = 0;
   std::size_t operations_ = 0;

@@ -12,6 +12,8 @@
 #include "valence/main/main_process.h"
 #include "valence/main/web_contents.h"
 #include "valence/remote.h"
+#include "valence/ui/dialog.h"
+#include "valence/ui/menu.h"
 
 #if defined(__has_feature)
 #if __has_feature(address_sanitizer)
@@ -158,7 +160,11 @@ TEST_F(RemoteTest, EnabledOnlyWhenAsked) {  // B1, B2, D7
   EXPECT_EQ(pre_string(plain, "String(require('electron').remote)"), "undefined");
   auto win = open_remote();
   EXPECT_EQ(pre_string(win, "typeof require('electron').remote.require"), "function");
-  EXPECT_EQ(pre_string(win, "typeof require('electron').remote.dialog"), "undefined");
+  // B4: GUI modules are main's; the page reaches them through remote only.
+  EXPECT_EQ(pre_string(win, "typeof require('electron').dialog"), "undefined");
+  EXPECT_EQ(pre_string(win, "typeof require('electron').remote.dialog.showOpenDialog"), "function");
+  EXPECT_EQ(pre_string(win, "typeof require('electron').remote.Menu.buildFromTemplate"),
+            "function");
   // The page's main world has no require at all.
   EXPECT_EQ(eval(win, "typeof require").get_string(), "undefined");
 }
@@ -473,6 +479,57 @@ TEST_F(RemoteTest, AChainOfThreeDependentCallsIsOneMessage) {  // §d.5, R7's pr
   auto after = stats(win);
   EXPECT_EQ(after.messages - before.messages, 1u);
   EXPECT_EQ(after.operations - before.operations, 3u);
+}
+
+TEST_F(RemoteTest, DialogAndMenusFromThePage) {  // B4, B27, L8
+  auto win = open_remote();
+  dialog::set_test_responder([](const dialog::OpenDialogOptions& o) {
+    dialog::OpenDialogReturnValue r;
+    r.canceled = false;
+    r.file_paths = {"/tmp/" + o.title};
+    return r;
+  });
+  pre(win, R"({
+    const remote = require('electron').remote
+    globalThis.out = []
+    remote.dialog.showOpenDialog({ title: 'async' }).then((r) => out.push(r.canceled, r.filePaths[0]))
+    out.push(remote.dialog.showOpenDialogSync(remote.getCurrentWindow(), { title: 'sync' })[0])
+    'ok' })");
+  ASSERT_TRUE(wait_for([&] {
+    return pre_string(win, "JSON.stringify(out)") == R"(["/tmp/sync",false,"/tmp/async"])";
+  }));
+  dialog::set_test_responder(nullptr);
+
+  // Menus whose clicks are page functions; each replaced menu frees its
+  // functions in the page (Electron #24187 kept them for ever).
+  for (int i = 0; i < 20; ++i) {
+    pre(win, R"({
+      const { Menu } = require('electron').remote
+      const click = (item, w) => out.push('clicked', w.id)
+      __valenceTest.track(click, 'menu-click')
+      Menu.setApplicationMenu(Menu.buildFromTemplate([
+        { label: 'File', submenu: [{ label: 'Hello', id: 'hello', click }] }]))
+      'ok' })");
+  }
+  pre(win, "out.length = 0; 'ok'");
+  auto menu = Menu::get_application_menu();
+  ASSERT_TRUE(menu);
+  auto item = menu->get_menu_item_by_id("hello");
+  ASSERT_TRUE(item);
+  item->click(win);
+  ASSERT_TRUE(wait_for([&] {
+    return pre_string(win, "JSON.stringify(out)") ==
+           "[\"clicked\"," + std::to_string(win->id()) + "]";
+  }));
+  ASSERT_TRUE(wait_for([&] {
+    pre(win, "__valenceTest.gc(); 'ok'");
+    return pre_string(win, "String(__valenceTest.live('menu-click'))") == "1";
+  }));
+  EXPECT_EQ(stats(win).imports, 1u);
+  item.reset();
+  menu.reset();
+  Menu::set_application_menu(nullptr);
+  ASSERT_TRUE(wait_for([&] { return stats(win).imports == 0u; }));
 }
 
 // ---- leaks: both processes flat -------------------------------------------------
