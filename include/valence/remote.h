@@ -98,6 +98,8 @@ Value export_object(std::shared_ptr<void> object, std::type_index type);
 Result<std::shared_ptr<void>> import_object(const Value& v, std::type_index type,
                                             ConvertPath& path);
 Value export_callback(const std::shared_ptr<CallbackState>& state);
+// A page Promise passed as an argument, as a Future (once).
+Result<Future<Value>> import_promise(const Value& v, ConvertPath& path);
 Result<std::shared_ptr<CallbackState>> import_callback(const Value& v, ConvertPath& path);
 }  // namespace detail
 
@@ -798,6 +800,17 @@ struct Convert<remote::Callback> {
     auto r = remote::detail::import_callback(v, path);
     if (!r) return Unexpected{r.error()};
     return remote::Callback(std::move(r).value());
+  }
+};
+
+// A page Promise passed to a remote member: settled when the page's promise
+// settles (an Error of the page's when it rejects); fails when the page's
+// document goes first.
+template <>
+struct Convert<Future<Value>> {
+  static Value to_value(const Future<Value>&) { return Value(); }
+  static Result<Future<Value>> from_value(const Value& v, ConvertPath& path) {
+    return remote::detail::import_promise(v, path);
   }
 };
 

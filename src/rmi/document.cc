@@ -83,6 +83,12 @@ void DocumentHandle::close() {
   promises.clear();
   release_queue.clear();
   op_callbacks.clear();
+  op_futures.clear();
+  auto waiting = std::move(page_promises);
+  page_promises.clear();
+  for (auto& [id, p] : waiting)
+    p->set(
+        make_error(ErrorCode::kDisconnected, "the page's document that gave this promise is gone"));
   std::vector<std::shared_ptr<CallbackState>> states;
   for (auto& [id, import] : imports)
     if (auto s = import.state.lock()) states.push_back(std::move(s));
@@ -240,6 +246,19 @@ Result<Value> RefCodec::read_host_object(codec::ByteReader& reader) {
       ++import.count;
       doc_.op_callbacks.push_back(state);
       return Value(HostObject{kPageFunctionRef, doc_.op_callbacks.size() - 1});
+    }
+    case ipc::RemoteRef::kPagePromise: {
+      if (id == 0 || doc_.page_promises.count(id))
+        return make_error(ErrorCode::kBadMessage,
+                          "page promise " + std::to_string(id) + " sent twice");
+      if (doc_.page_promises.size() >= quotas_.max_imports) {
+        doc_.quota_hit = true;
+        return Value(HostObject{"over quota", 0});
+      }
+      auto promise = std::make_shared<Promise<Value>>();
+      doc_.op_futures.push_back(promise->future());
+      doc_.page_promises.emplace(id, std::move(promise));
+      return Value(HostObject{kPagePromiseRef, doc_.op_futures.size() - 1});
     }
     case ipc::RemoteRef::kConstant: {
       std::uint64_t n = 0;

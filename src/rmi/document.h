@@ -29,6 +29,7 @@ inline constexpr const char* kObjectRef = "RemoteObject";
 inline constexpr const char* kFunctionRef = "RemoteFunction";
 inline constexpr const char* kPromiseRef = "RemotePromise";
 inline constexpr const char* kPageFunctionRef = "PageFunction";
+inline constexpr const char* kPagePromiseRef = "PagePromise";
 // A Value made by export_object() outside any remote operation.
 inline constexpr const char* kUnexported = "remote reference outside a remote operation";
 
@@ -75,6 +76,9 @@ struct DocumentHandle : std::enable_shared_from_this<DocumentHandle> {
   // Callbacks decoded for the running operation (kept alive while it runs).
   std::vector<std::shared_ptr<CallbackState>> op_callbacks;
   std::set<std::uint64_t> promises;  // main promises the page waits for
+  // Page promises main waits for (passed as arguments), by the page's id.
+  std::map<std::uint64_t, std::shared_ptr<Promise<Value>>> page_promises;
+  std::vector<Future<Value>> op_futures;  // decoded for the running operation
   std::uint64_t next_promise = 1;
   std::vector<std::uint64_t> release_queue;  // (id, n) pairs of page functions main dropped
   bool quota_hit = false;                    // the running operation went over a quota

@@ -97,6 +97,15 @@ Result<std::shared_ptr<CallbackState>> import_callback(const Value& v, ConvertPa
   return doc->op_callbacks[h->handle];
 }
 
+Result<Future<Value>> import_promise(const Value& v, ConvertPath& path) {
+  const HostObject* h = v.get_if_host_object();
+  DocumentHandle* doc = live_document();
+  if (!h || h->kind != kPagePromiseRef || !doc || h->handle >= doc->op_futures.size() ||
+      !doc->op_futures[h->handle].valid())
+    return path.mismatch("a Promise", v);
+  return std::move(doc->op_futures[h->handle]);
+}
+
 std::shared_ptr<ClassInfo> make_function_class(
     std::string name, int length,
     std::function<Outcome(CallContext&, const std::vector<Value>&)> fn) {

@@ -127,6 +127,7 @@ Result<void> Session::on_message(ipc::RawMessage& m) {
     case ipc::MessageKind::kRemoteSync: return on_sync(m);
     case ipc::MessageKind::kRemoteAsync: return on_async(m);
     case ipc::MessageKind::kRemoteRelease: return on_release(m);
+    case ipc::MessageKind::kRemoteSettle: return on_settle(m);
     default:
       return make_error(
           ErrorCode::kBadMessage,
@@ -283,6 +284,49 @@ Session::OpResult Session::run_parsed(DocumentHandle& doc, ParsedOp& op) {
   return run_op(doc, op.op, op.target, op.name, op.args);
 }
 
+// A page promise main waits for settled: [promiseId, state, value].
+Result<void> Session::on_settle(ipc::RawMessage& m) {
+  if (!current_) return make_error(ErrorCode::kBadMessage, "RemoteSettle before a document opened");
+  auto doc = current_;
+  detail::DocumentScope scope(doc);
+  auto decoded = decode_ops(*doc, m);
+  auto clear = [&] {
+    doc->op_callbacks.clear();
+    doc->op_futures.clear();
+  };
+  if (!decoded) {
+    clear();
+    return Unexpected{decoded.error()};
+  }
+  const Array* a = decoded->get_if_array();
+  std::uint64_t id = 0, state = 0;
+  if (!a || a->length() != 3 || !count_at(*a, 0, id) || !count_at(*a, 1, state) || state > 1) {
+    clear();
+    return make_error(ErrorCode::kBadMessage, "RemoteSettle: not [promiseId, state, value]");
+  }
+  auto it = doc->page_promises.find(id);
+  if (it == doc->page_promises.end()) {
+    clear();
+    return make_error(ErrorCode::kBadMessage, "RemoteSettle of page promise " + std::to_string(id) +
+                                                  ", which main does not wait for");
+  }
+  auto promise = std::move(it->second);
+  doc->page_promises.erase(it);
+  auto parts = ipc::take_args(*decoded, true);
+  Value value = parts && parts->size() == 3 ? std::move((*parts)[2]) : Value();
+  if (state == 0) {
+    promise->set(std::move(value));
+  } else {
+    std::string text = "the page's promise was rejected";
+    if (const ErrorValue* e = value.is_error() ? &value.get_error() : nullptr; e && e->message)
+      text = e->message->utf8();
+    promise->set(Unexpected{
+        Error{ErrorCode::kHandlerRejected, text, std::make_shared<Value>(std::move(value))}});
+  }
+  clear();
+  return {};
+}
+
 Result<void> Session::on_sync(ipc::RawMessage& m) {
   if (!current_) return make_error(ErrorCode::kBadMessage, "RemoteSync before a document opened");
   auto doc = current_;  // an operation may close the document (a reload it starts)
@@ -303,6 +347,7 @@ Result<void> Session::on_sync(ipc::RawMessage& m) {
   op->args.clear();
   if (doc->alive()) reply(*doc, m.request_id, std::move(result));
   doc->op_callbacks.clear();
+  doc->op_futures.clear();
   return {};
 }
 
@@ -360,6 +405,7 @@ Result<void> Session::on_async(ipc::RawMessage& m) {
   }
   if (doc->alive()) reply_batch(*doc, m.request_id, std::move(results));
   doc->op_callbacks.clear();
+  doc->op_futures.clear();
   return {};
 }
 

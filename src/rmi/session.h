@@ -51,6 +51,7 @@ class Session {
   Result<void> on_sync(ipc::RawMessage& m);
   Result<void> on_async(ipc::RawMessage& m);
   Result<void> on_release(const ipc::RawMessage& m);
+  Result<void> on_settle(ipc::RawMessage& m);
   void close_current();
 
   // The most ops one RemoteAsync batch may carry.

@@ -201,7 +201,8 @@ JSCValue* native_send(GPtrArray* args, gpointer user_data) {
       kind != static_cast<int>(ipc::MessageKind::kInvoke) &&
       kind != static_cast<int>(ipc::MessageKind::kPostMessage) &&
       kind != static_cast<int>(ipc::MessageKind::kRemoteRelease) &&
-      kind != static_cast<int>(ipc::MessageKind::kRemoteAsync))
+      kind != static_cast<int>(ipc::MessageKind::kRemoteAsync) &&
+      kind != static_cast<int>(ipc::MessageKind::kRemoteSettle))
     return throw_error("bad message kind " + std::to_string(kind));
   std::string channel = to_string(arg(args, 1));
   // kPostMessage: the ports to transfer, by handle; their sockets leave.

@@ -855,6 +855,13 @@ const BadCase kBadCases[] = {
            remote_frame(static_cast<MessageKind>(16), 100, plain_body(Value::array({1})))};
      },
      "unknown message kind 16", false},
+    // A page promise main never got, settled.
+    {"settle_unknown_page_promise", kOpen,
+     [] {
+       return std::vector<Bytes>{
+           remote_frame(MessageKind::kRemoteSettle, 0, plain_body(Value::array({7, 0, 1})))};
+     },
+     "RemoteSettle of page promise 7, which main does not wait for", false},
     // RemoteAsync: an answer that is not an earlier op's, and too many ops.
     {"async_answer_forward", kOpen,
      [] {

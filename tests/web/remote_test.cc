@@ -105,6 +105,19 @@ remote::Registry& registry() {
         test_app().loop().post([pp, v] { pp->set(v * 2); });
         return f;
       });
+      m.function("twice", [](Future<Value> p) {
+        Promise<int> out;
+        auto f = out.future();
+        p.then([o = std::make_shared<Promise<int>>(std::move(out))](Result<Value> settled) {
+          if (!settled) {
+            o->set(Unexpected{settled.error()});
+            return;
+          }
+          auto n = settled->get_if_number();
+          o->set(n ? static_cast<int>(*n * 2) : -1);
+        });
+        return f;
+      });
       m.function("holdMany", [](std::vector<remote::Callback> cbs) {
         for (auto& cb : cbs) fixture().held.push_back(std::move(cb));
         return fixture().held.size();
@@ -350,6 +363,21 @@ TEST_F(RemoteTest, GlobalsWindowsAndProcess) {  // B7, B11, B29, B30, B31, B32
             "Object has been destroyed");
 }
 
+TEST_F(RemoteTest, PagePromisesReachMainAsFutures) {  // B42 (page -> main)
+  auto win = open_remote();
+  pre(win, R"({
+    globalThis.out = []
+    const m = require('electron').remote.require('counter')
+    m.twice(Promise.resolve(1234)).then((v) => out.push(v))
+    m.twice(Promise.reject(new TypeError('no'))).catch((e) => out.push(e.name, e.message))
+    let resolveLater
+    m.twice(new Promise((r) => { resolveLater = r })).then((v) => out.push(v))
+    setTimeout(() => resolveLater(21), 50)
+    'ok' })");
+  ASSERT_TRUE(wait_for(
+      [&] { return pre_string(win, "JSON.stringify(out)") == R"([2468,"TypeError","no",42])"; }));
+}
+
 TEST_F(RemoteTest, PromisesAndConstants) {  // B42 (main -> page), B44
   auto win = open_remote();
   pre(win, R"(
@@ -554,8 +582,9 @@ TEST_F(RemoteTest, TwoHundredReloadsLeakNothing) {  // L1, B16, B24
     auto s = stats(win);
     // This document's only: the module, its Counter constructor, the shared
     // object, the window, 100 counters and `kept`; the two listeners.
-    ASSERT_EQ(s.exports, 105u) << "round " << round;
-    ASSERT_EQ(s.imports, 2u) << "round " << round;
+    ASSERT_EQ(s.exports, 105u) << "round " << round << ", imports " << s.imports << ", page "
+                               << pre_string(win, "JSON.stringify(__valenceTest.remoteStats())");
+    ASSERT_EQ(s.imports, 2u) << "round " << round << ", exports " << s.exports;
     ASSERT_EQ(kept->events.listener_count("tick"), 1u) << "round " << round;
     if (round == 100 || round == 200) {
       pre(win, "__valenceTest.gc(); 'ok'");
@@ -578,7 +607,8 @@ TEST_F(RemoteTest, TwoHundredReloadsLeakNothing) {  // L1, B16, B24
     }
     eval(win, "location.reload(); 1");
     ASSERT_TRUE(wait_for([&] { return stats(win).exports == 0 && stats(win).imports == 0; }))
-        << "round " << round;
+        << "round " << round << ": exports " << stats(win).exports << ", imports "
+        << stats(win).imports;
     ASSERT_TRUE(wait_for([&] { return kept->events.listener_count("tick") == 0; }));
     ASSERT_TRUE(
         wait_for([&] { return pre_string(win, "typeof require('electron').remote") == "object"; }));

@@ -143,6 +143,9 @@ enum class RemoteOp : std::uint8_t {
 //                 kPromise: nothing.
 //   page -> main  kObject, kFunction: main's own id back (not counted);
 //                 kPageFunction: varint n, n bytes "file:line" (n <= 256);
+//                 kPagePromise: nothing (the page settles it with a
+//                 kRemoteSettle of its own: body [promiseId, state, value],
+//                 state 0 fulfilled, 1 rejected);
 //                 kConstant (id 0): varint n, n bytes a serialized value
 //                 (remote.createFunctionWithReturnValue).
 // Counting (Cap'n Proto's): every reference of an export's owner sent to
@@ -151,6 +154,7 @@ enum class RemoteOp : std::uint8_t {
   X(Object, 1)                 \
   X(Function, 2)               \
   X(PageFunction, 3)           \
+  X(PagePromise, 4)            \
   X(Promise, 5)                \
   X(Constant, 6)
 

@@ -13,6 +13,7 @@
     const ArrayIsArray = Array.isArray;
     const MapCtor = Map, WeakMapCtor = WeakMap, WeakRefCtor = WeakRef;
     const U8 = Uint8Array;
+    const PromiseCtor = Promise;
     const consoleError = console.error.bind(console);
     const setTimeoutFn = setTimeout;
 
@@ -126,7 +127,12 @@
         if (released.get(v)) throw new Error('remote object has been released');
         return ref[2];
       }
-      if (typeof v !== 'function') return undefined;
+      if (typeof v !== 'function') {
+        // A Promise of this world: main gets a Future, settled by a
+        // RemoteSettle when it settles (beyond Electron 1.4's then-callbacks).
+        if (v instanceof PromiseCtor) return pagePromise(v);
+        return undefined;
+      }
       if (constants.has(v)) {
         const bytes = codec.encode(constants.get(v));
         return payload(kRefConstant, 0, bytes.length, bytes);
@@ -147,6 +153,24 @@
     }
     const encodeOptions = ObjectFreeze({ rootName: 'args', hostObject: encodeHost });
     const decodeOptions = ObjectFreeze({ hostObject: decodeHost });
+    let nextPagePromise = 1;
+    function pagePromise(promise) {
+      const id = nextPagePromise++;
+      const settle = (state, value) => {
+        if (lostReason) return;
+        let bytes;
+        try {
+          bytes = codec.encode([id, state, value], encodeOptions);
+        } catch (e) {
+          bytes = codec.encode([id, 1, new Error(`remote: the promise's value could not be sent: ${e.message}`)]);
+        }
+        try {
+          native.send(kMsgRemoteSettle, '', bytes);
+        } catch (e) { /* the document or the connection is gone: main fails it */ }
+      };
+      promise.then((v) => settle(0, v), (e) => settle(1, e));
+      return payload(kRefPagePromise, id);
+    }
     function encodeOp(code, target, name, args) {
       return codec.encode([code, target, name, args], encodeOptions);
     }
