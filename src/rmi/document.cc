@@ -248,9 +248,12 @@ Result<Value> RefCodec::read_host_object(codec::ByteReader& reader) {
       return Value(HostObject{kPageFunctionRef, doc_.op_callbacks.size() - 1});
     }
     case ipc::RemoteRef::kPagePromise: {
-      if (id == 0 || doc_.page_promises.count(id))
+      // Ids grow: a settle of an id main saw but refused is then told
+      // apart from one it never saw (Session::on_settle).
+      if (id <= doc_.last_page_promise)
         return make_error(ErrorCode::kBadMessage,
-                          "page promise " + std::to_string(id) + " sent twice");
+                          "page promise " + std::to_string(id) + " sent twice or out of order");
+      doc_.last_page_promise = id;
       if (doc_.page_promises.size() >= quotas_.max_imports) {
         doc_.quota_hit = true;
         return Value(HostObject{"over quota", 0});

@@ -79,6 +79,7 @@ struct DocumentHandle : std::enable_shared_from_this<DocumentHandle> {
   // Page promises main waits for (passed as arguments), by the page's id.
   std::map<std::uint64_t, std::shared_ptr<Promise<Value>>> page_promises;
   std::vector<Future<Value>> op_futures;  // decoded for the running operation
+  std::uint64_t last_page_promise = 0;    // the highest page promise id seen
   std::uint64_t next_promise = 1;
   std::vector<std::uint64_t> release_queue;  // (id, n) pairs of page functions main dropped
   bool quota_hit = false;                    // the running operation went over a quota

@@ -1,6 +1,7 @@
 #include "rmi/session.h"
 
 #include <string_view>
+#include <type_traits>
 #include <utility>
 
 #include "ipc/main/child_host.h"
@@ -51,6 +52,22 @@ bool known_op(std::int32_t code) {
 #undef VALENCE_X
   }
   return false;
+}
+
+// The object as the class that declares `member` (a base's member gets the
+// object as its own class: the pointer may differ under multiple
+// inheritance).
+template <class Member>
+detail::Self as_owner(const ClassInfo& cls, const detail::Self& self, const Member* member) {
+  for (const ClassInfo* c = &cls; c; c = c->base()) {
+    bool own = false;
+    if constexpr (std::is_same_v<Member, ClassInfo::Method>)
+      for (const auto& m : c->methods()) own = own || &m == member;
+    else
+      for (const auto& p : c->properties()) own = own || &p == member;
+    if (own) return cls.upcast_to(*c, self);
+  }
+  return self;
 }
 
 Outcome fail(ErrorPrototype proto, const std::string& message) {
@@ -529,7 +546,7 @@ Session::OpResult Session::run_on_object(DocumentHandle& doc, RemoteOp op, Expor
     case RemoteOp::kGet: {
       const ClassInfo::Property* p = cls.find_property(name);
       if (!p) return no_member();
-      auto v = p->get(self, ctx);
+      auto v = p->get(as_owner(cls, self, p), ctx);
       if (!v) return {Outcome{Unexpected{v.error()}, std::nullopt}, {}};
       return {Outcome{std::move(v).value(), std::nullopt}, {}};
     }
@@ -542,28 +559,18 @@ Session::OpResult Session::run_on_object(DocumentHandle& doc, RemoteOp op, Expor
                                                      "'"),
                 {}};
       static const Value kUndefined;
-      auto r = p->set(self, ctx, args.empty() ? kUndefined : args[0]);
+      auto r = p->set(as_owner(cls, self, p), ctx, args.empty() ? kUndefined : args[0]);
       if (!r) return {Outcome{Unexpected{r.error()}, std::nullopt}, {}};
       return {Outcome{}, {}};
     }
     case RemoteOp::kCallMember: {
       if (const ClassInfo::Method* m = cls.find_method(name)) {
-        // A base's member gets the object as its own class.
-        detail::Self target = self;
-        for (const ClassInfo* c = &cls; c; c = c->base()) {
-          bool own = false;
-          for (const auto& mm : c->methods()) own = own || &mm == m;
-          if (own) break;
-          target = c->upcast_to(*c->base(), target);
-        }
-        Outcome out = m->call(target, ctx, args);
+        Outcome out = m->call(as_owner(cls, self, m), ctx, args);
         if (!out.now) return {call_failed("function", name, out.now.error()), {}};
         return {std::move(out), {}};
       }
-      if (Events* events = cls.events_of(self)) {
-        OpResult r = events_op(doc, *events, name, args);
-        if (r.outcome.now || !r.code.empty() || r.outcome.later) return r;
-      }
+      if (Events* events = cls.events_of(self))
+        if (auto r = events_op(doc, *events, name, args)) return std::move(*r);
       return no_member();
     }
     case RemoteOp::kCall:
@@ -616,8 +623,9 @@ Session::OpResult Session::run_on_function(DocumentHandle& doc, RemoteOp op, Exp
   }
 }
 
-Session::OpResult Session::events_op(DocumentHandle& doc, Events& events, const std::string& name,
-                                     const std::vector<Value>& args) {
+std::optional<Session::OpResult> Session::events_op(DocumentHandle& doc, Events& events,
+                                                    const std::string& name,
+                                                    const std::vector<Value>& args) {
   auto event_name = [&]() -> Result<std::string> {
     return valence::from_value<std::string>(valence::detail::arg_or_undefined(args, 0), "args[0]");
   };
@@ -633,7 +641,7 @@ Session::OpResult Session::events_op(DocumentHandle& doc, Events& events, const 
     auto cb = listener();
     if (!cb) return bad(cb.error());
     events.add(std::move(n).value(), std::move(cb).value(), name == "once");
-    return {Outcome{}, {}};
+    return OpResult{Outcome{}, {}};
   }
   if (name == "off" || name == "removeListener") {
     auto n = event_name();
@@ -641,7 +649,7 @@ Session::OpResult Session::events_op(DocumentHandle& doc, Events& events, const 
     auto cb = listener();
     if (!cb) return bad(cb.error());
     events.remove(*n, *cb);
-    return {Outcome{}, {}};
+    return OpResult{Outcome{}, {}};
   }
   if (name == "removeAllListeners") {
     std::string n;
@@ -651,14 +659,15 @@ Session::OpResult Session::events_op(DocumentHandle& doc, Events& events, const 
       n = std::move(r).value();
     }
     events.remove_all(n, doc.contents_id, doc.ctx);
-    return {Outcome{}, {}};
+    return OpResult{Outcome{}, {}};
   }
   if (name == "listenerCount") {
     auto n = event_name();
     if (!n) return bad(n.error());
-    return {Outcome{Value(static_cast<double>(events.listener_count(*n))), std::nullopt}, {}};
+    return OpResult{Outcome{Value(static_cast<double>(events.listener_count(*n))), std::nullopt},
+                    {}};
   }
-  return {Outcome{make_error(ErrorCode::kFailed, ""), std::nullopt}, {}};
+  return std::nullopt;  // not an events method
 }
 
 // ---- what main sends ----------------------------------------------------------

@@ -8,6 +8,7 @@
 
 #include <cstdint>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -79,8 +80,9 @@ class Session {
                          const std::string& name, const std::vector<Value>& args);
   OpResult run_on_function(detail::DocumentHandle& doc, ipc::RemoteOp op, detail::Export& e,
                            const std::string& name, const std::vector<Value>& args);
-  OpResult events_op(detail::DocumentHandle& doc, Events& events, const std::string& name,
-                     const std::vector<Value>& args);
+  // nullopt: `name` is not one of the events methods.
+  std::optional<OpResult> events_op(detail::DocumentHandle& doc, Events& events,
+                                    const std::string& name, const std::vector<Value>& args);
 
   // Encodes `body` (an array) with `doc`'s references and sends it.
   void send(detail::DocumentHandle& doc, ipc::MessageKind kind, std::uint64_t request_id,

@@ -595,8 +595,9 @@ TEST_F(RemoteHostile, TooManyObjectsIsAnErrorReplyAndTheConnectionStays) {
   ASSERT_EQ(r.status, 0) << r.value.to_debug_string();
   const HostObject* module = r.value.get_array().get(0)->get_if_host_object();
   ASSERT_TRUE(module);
+  const std::uint64_t module_id = module->handle;  // r is reused below
   // A second object would go over the quota.
-  write(page, get_frame(next_request(), module->handle, "obj"));
+  write(page, get_frame(next_request(), module_id, "obj"));
   r = reply(page);
   EXPECT_EQ(r.status, 1);
   ASSERT_TRUE(r.value.is_array() && r.value.get_array().length() == 2) << r.value.to_debug_string();
@@ -606,7 +607,7 @@ TEST_F(RemoteHostile, TooManyObjectsIsAnErrorReplyAndTheConnectionStays) {
   // Ours and the module's: the document did not keep the one it could not send.
   EXPECT_EQ(widget.use_count(), 2);
   // Once the page gives the module back, the object fits.
-  write(page, release_frame({Value(static_cast<double>(module->handle)), Value(1)}));
+  write(page, release_frame({Value(static_cast<double>(module_id)), Value(1)}));
   write(page, require_frame(next_request(), "w"));
   r = reply(page);
   ASSERT_EQ(r.status, 0) << "bad messages: " << events(page).bad_messages.size()

@@ -35,10 +35,22 @@ struct Counter {
   remote::Events events;
 };
 
+struct Animal {
+  virtual ~Animal() = default;
+  std::string sound = "...";
+  std::string speak() { return "I say " + sound; }
+};
+struct Dog : Animal {
+  Dog() { sound = "woof"; }
+  int tricks = 2;
+};
+
 struct Fixture {
+  std::vector<std::string> order;  // what main saw, in order
   std::weak_ptr<Counter> last_made;
   std::vector<remote::Callback> held;
   std::shared_ptr<Counter> kept = std::make_shared<Counter>(7);
+  std::shared_ptr<remote::SharedObject> shared;
 };
 
 Fixture& fixture() {
@@ -80,8 +92,22 @@ remote::Registry& registry() {
       });
       m.function("withLocalCallback", [] { return std::vector<int>{2, 3, 4}; });
     });
-    reg.module("counter", [&counter](remote::Module& m) {
+    auto& animal = reg.define<Animal>("Animal");
+    animal.property("sound", &Animal::sound).method("speak", &Animal::speak);
+    auto& dog = reg.define<Dog>("Dog");
+    dog.inherits(animal)
+        .constructor([] { return std::make_shared<Dog>(); })
+        .property("tricks", &Dog::tricks);
+    reg.module("counter", [&counter, &dog](remote::Module& m) {
       m.constructor("Counter", counter);
+      m.constructor("Dog", dog);
+      m.function("echo", [](Value v) { return v; });
+      m.function("addSharedKey", [](std::string key) { fixture().shared->set(key, Value(1)); });
+      m.function("mark", [] { fixture().order.push_back("remote call"); });
+      m.function("sendDuring", [](remote::CallContext& ctx) {
+        ctx.sender->send("during", 1);
+        return 1;
+      });
       m.value("answer", Value(42));
       m.object("kept", fixture().kept);
       m.function("hold", [](remote::Callback cb) {
@@ -139,8 +165,8 @@ remote::Registry& registry() {
       return op.member == "guarded" ? remote::deny("not for pages") : remote::allow();
     });
     reg.global("hidden", Value("secret"));
-    reg.global("sharedObject",
-               remote::SharedObject::create({{"someProperty", Value("default value")}}));
+    fixture().shared = remote::SharedObject::create({{"someProperty", Value("default value")}});
+    reg.global("sharedObject", fixture().shared);
     return &reg;
   }();
   return *r;
@@ -560,6 +586,91 @@ TEST_F(RemoteTest, DialogAndMenusFromThePage) {  // B4, B27, L8
   ASSERT_TRUE(wait_for([&] { return stats(win).imports == 0u; }));
 }
 
+TEST_F(RemoteTest, OrderedWithIpcAndSynchronous) {  // B3, B5, B10
+  auto win = open_remote();
+  fixture().order.clear();
+  ipc().on("fifo", [](IpcMainEvent&, std::string what) { fixture().order.push_back(what); });
+  EXPECT_EQ(pre_string(win, R"({
+    const { ipcRenderer, remote } = require('electron')
+    const m = remote.require('counter')
+    globalThis.order = []
+    ipcRenderer.on('during', () => order.push('message main sent during the call'))
+    setTimeout(() => order.push('timeout queued before the call'), 0)
+    ipcRenderer.send('fifo', 'a')
+    m.mark()
+    ipcRenderer.send('fifo', 'b')
+    order.push('call returned: ' + m.sendDuring())
+    'ok' })"),
+            "ok");
+  ASSERT_TRUE(wait_for([&] { return fixture().order.size() == 3; }));
+  EXPECT_EQ(fixture().order, (std::vector<std::string>{"a", "remote call", "b"}));
+  ASSERT_TRUE(wait_for([&] { return pre_string(win, "String(order.length)") == "3"; }));
+  // The call returned first; the timer and main's message (two tasks, in
+  // either order) only then.
+  EXPECT_EQ(pre_string(win, "order[0]"), "call returned: 1");
+  EXPECT_EQ(pre_string(win, "JSON.stringify(order.slice(1).sort())"),
+            R"(["message main sent during the call","timeout queued before the call"])");
+  ipc().remove_all_listeners("fifo");
+}
+
+TEST_F(RemoteTest, Electron14SpecCases) {  // B32, B36-B41
+  auto win = open_remote();
+  EXPECT_EQ(
+      pre_string(win, R"({
+    const remote = require('electron').remote
+    const m = remote.require('counter')
+    const out = []
+    // B36: an extracted method keeps its object.
+    let c = new m.Counter(1)
+    const add = c.add
+    c = null
+    __valenceTest.gc()
+    out.push(add(2))
+    // B37: a property write is seen through another require.
+    m.kept.value = 9
+    out.push(remote.require('counter').kept.value)
+    m.kept.value = 7
+    // B38: methods on prototypes; a derived class keeps its base's chain.
+    const d = new m.Dog()
+    out.push(d.speak(), d.tricks, d.sound, Object.keys(d).sort().join(','),
+             Object.prototype.hasOwnProperty.call(d, 'speak'), d instanceof m.Dog)
+    // B39: a method reassigned, then deleted.
+    const e = new m.Counter(1)
+    e.add = () => 'mine'
+    out.push(e.add())
+    delete e.add
+    out.push(e.add(1))
+    // B40/B41: a constructor from a member keeps its name; Dates, typed
+    // arrays and Maps round-trip by copy.
+    out.push(e.constructor.name, e.constructor === m.Counter)
+    const date = m.echo(new Date(5))
+    const bytes = m.echo(new Uint8Array([1, 2]))
+    const map = m.echo(new Map([[1, 'one']]))
+    out.push(date instanceof Date && date.getTime(), bytes instanceof Uint8Array && bytes.join(),
+             map.get(1))
+    JSON.stringify(out) })"),
+      R"([3,9,"I say woof",2,"woof","sound,tricks",false,true,"mine",2,"Counter",true,5,"1,2","one"])");
+  // B12: a shared object's keys are those it had when it first reached the
+  // document; B28: one module, one proxy.
+  EXPECT_EQ(pre_string(win, R"({
+    const remote = require('electron').remote
+    const s = remote.getGlobal('sharedObject')
+    remote.require('counter').addSharedKey('later')
+    JSON.stringify([Object.keys(s), s.later === undefined, remote.getGlobal('sharedObject') === s,
+                    remote.require('counter') === remote.require('counter')]) })"),
+            R"([["someProperty"],true,true,true])");
+  // B32: remote.process is main's, a copy read once.
+  auto before = stats(win).messages;
+  EXPECT_EQ(pre_string(win, R"({
+    const remote = require('electron').remote
+    let same = true
+    const p = remote.process
+    for (let i = 0; i < 10; i++) same = same && remote.process === p
+    JSON.stringify([same, p.type, typeof p.pid, p.env, Object.isFrozen(p)]) })"),
+            R"([true,"browser","number",null,true])");
+  EXPECT_EQ(stats(win).messages - before, 1u);
+}
+
 // ---- leaks: both processes flat -------------------------------------------------
 
 TEST_F(RemoteTest, TwoHundredReloadsLeakNothing) {  // L1, B16, B24
@@ -569,7 +680,8 @@ TEST_F(RemoteTest, TwoHundredReloadsLeakNothing) {  // L1, B16, B24
   const std::string work = R"(
     const remote = require('electron').remote
     const m = remote.require('counter')
-    globalThis.keep = [m, remote.getGlobal('sharedObject'), remote.getCurrentWindow()]
+    // Every proxy kept: one collected early would give its reference back.
+    globalThis.keep = [m, remote.getGlobal('sharedObject'), remote.getCurrentWindow(), m.Counter, m.kept]
     for (let i = 0; i < 100; i++) keep.push(new m.Counter(i))
     m.kept.on('tick', (v) => keep.push(v))
     remote.getCurrentWindow().on('close', () => keep.push('closed'))
@@ -578,7 +690,7 @@ TEST_F(RemoteTest, TwoHundredReloadsLeakNothing) {  // L1, B16, B24
   int main_fds_100 = 0;
   std::string page_100;
   for (int round = 1; round <= 200; ++round) {
-    ASSERT_EQ(pre_string(win, work), "103") << "round " << round;
+    ASSERT_EQ(pre_string(win, work), "105") << "round " << round;
     auto s = stats(win);
     // This document's only: the module, its Counter constructor, the shared
     // object, the window, 100 counters and `kept`; the two listeners.

@@ -148,32 +148,60 @@
         entry = exportsById.get(id);
       }
       entry.count++;
+      if (journal !== null) journal.counts.push(entry);
       const loc = utf8(entry.location).subarray(0, kMaxRemoteLocation);
       return payload(kRefPageFunction, id, loc.length, loc);
     }
     const encodeOptions = ObjectFreeze({ rootName: 'args', hostObject: encodeHost });
     const decodeOptions = ObjectFreeze({ hostObject: decodeHost });
+    // What an encode did that must be undone if its message is not sent
+    // (counts of page functions main would never get), or done only once
+    // it is (following a page promise: its settle must come after it).
+    let journal = null;
+    function encodeSent(value, send) {
+      const j = { counts: [], promises: [] };
+      const saved = journal;
+      journal = j;
+      let result;
+      try {
+        const bytes = codec.encode(value, encodeOptions);
+        journal = saved;
+        result = send(bytes);
+      } catch (e) {
+        journal = saved;
+        for (const entry of j.counts) {
+          if (--entry.count <= 0 && exportsById.get(exportIds.get(entry.fn)) === entry) {
+            exportsById.delete(exportIds.get(entry.fn));
+            exportIds.delete(entry.fn);
+          }
+        }
+        throw e;
+      }
+      for (const [id, promise] of j.promises) followPromise(id, promise);
+      return result;
+    }
     let nextPagePromise = 1;
     function pagePromise(promise) {
       const id = nextPagePromise++;
-      const settle = (state, value) => {
-        if (lostReason) return;
-        let bytes;
-        try {
-          bytes = codec.encode([id, state, value], encodeOptions);
-        } catch (e) {
-          bytes = codec.encode([id, 1, new Error(`remote: the promise's value could not be sent: ${e.message}`)]);
-        }
-        try {
-          native.send(kMsgRemoteSettle, '', bytes);
-        } catch (e) { /* the document or the connection is gone: main fails it */ }
-      };
-      promise.then((v) => settle(0, v), (e) => settle(1, e));
+      if (journal !== null) journal.promises.push([id, promise]);
+      else followPromise(id, promise);
       return payload(kRefPagePromise, id);
     }
-    function encodeOp(code, target, name, args) {
-      return codec.encode([code, target, name, args], encodeOptions);
+    function followPromise(id, promise) {
+      const settle = (state, value) => {
+        if (lostReason) return;
+        const send = (bytes) => native.send(kMsgRemoteSettle, '', bytes);
+        try {
+          encodeSent([id, state, value], send);
+        } catch (e) {
+          try {
+            send(codec.encode([id, 1, new Error(`remote: the promise's value could not be sent: ${e && e.message}`)]));
+          } catch (e2) { /* the document or the connection is gone: main fails it */ }
+        }
+      };
+      promise.then((v) => settle(0, v), (e) => settle(1, e));
     }
+
     // Decoder hook: main's references become proxies (one per id while it
     // lives), counted per occurrence.
     function decodeHost(reader) {
@@ -212,7 +240,7 @@
           entry = { ref: new WeakRefCtor(proxy), count: 0 };
           imports.set(id, entry);
         }
-        finalizer.register(proxy, id);
+        finalizer.register(proxy, id, proxy);
       }
       entry.count++;
       return proxy;
@@ -270,8 +298,12 @@
     function makeObject(id, cls) {
       const proxy = ObjectCreate(cls.proto);
       // Own enumerable accessors: the members present when the class first
-      // reached this document (Object.keys and spreads see them).
-      for (const [name, flags] of cls.desc.props) {
+      // reached this document (Object.keys and spreads see them), its
+      // bases' included.
+      const props = [];
+      for (let c = cls; c !== undefined; c = c.desc.base ? classes.get(c.desc.base) : undefined)
+        for (const p of c.desc.props) props.push(p);
+      for (const [name, flags] of props) {
         defineProperty(proxy, name, {
           enumerable: (flags & 2) !== 0,
           configurable: true,
@@ -321,13 +353,13 @@
     // ---- one synchronous operation ----------------------------------------------
     function op(code, target, name, args) {
       if (lostReason) throw lostError();
-      const bytes = encodeOp(code, target, name, args);
-      let reply;
-      try {
-        reply = native.remoteSync(bytes);
-      } catch (e) {
-        throw new Error(`remote: ${e && e.message}`);
-      }
+      const reply = encodeSent([code, target, name, args], (bytes) => {
+        try {
+          return native.remoteSync(bytes);
+        } catch (e) {
+          throw new Error(`remote: ${e && e.message}`);
+        }
+      });
       const value = decodeReply(reply[1]);
       if (reply[0] === kStatusOk) return value[0];
       throw rebuildError(value[0], value[1]);
@@ -506,19 +538,17 @@
       const b = batch;
       if (b === null || b.ops.length === 0) return;
       batch = null;
-      let bytes;
       try {
-        bytes = codec.encode(b.ops, encodeOptions);
-      } catch (e) {
-        for (const entry of b.entries) entry.reject(e);
-        return;
-      }
-      try {
-        const id = native.send(kMsgRemoteAsync, '', bytes);
+        const id = encodeSent(b.ops, (bytes) => {
+          try {
+            return native.send(kMsgRemoteAsync, '', bytes);
+          } catch (e) {
+            throw new Error(`remote: ${e && e.message}`);
+          }
+        });
         pendingBatches.set(id, b);
       } catch (e) {
-        const error = new Error(`remote: ${e && e.message}`);
-        for (const entry of b.entries) entry.reject(error);
+        for (const entry of b.entries) entry.reject(e);
       }
     }
     function asyncOf(value) {
