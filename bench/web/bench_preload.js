@@ -119,12 +119,19 @@ async function stampLoop(n, warmup, part, call) {
 const codec = T && T.codec
 
 // ---- remote (web_bench --case remote: the window has enable_remote_module) ----
-// Main's module 'bench' (web_bench.cc): counter (get(), value, stamp()),
-// makeMany(n) -> n new Items (5 properties), hold(callback).
+// Main's module 'bench' (web_bench.cc): counter (get(), value, stamp(),
+// make() -> a Link: next() -> another Link, get() -> 7), makeMany(n) -> n new
+// Items (5 properties), hold(callback).
 const remote = require('electron').remote
 const rbench = remote ? remote.require('bench') : null
 const rc = rbench ? rbench.counter : null
-const holder = { arr: null, base: 0 }
+// The async view of the counter (remote.async: each operation a thenable;
+// the operations of one turn go as one RemoteAsync batch, a chain of
+// dependent calls pipelined in it).
+const avc = rc ? remote.async(rc) : null
+// The two Links the chain walks through, held for the whole run: the chain's
+// answers then reuse these proxies (no proxies made or released per call).
+const holder = { arr: null, base: 0, links: rc ? [rc.make(), rc.make().next()] : null }
 let cbWaiter = null
 if (rbench) {
   rbench.hold((t) => {
@@ -192,6 +199,15 @@ const remoteCases = rc ? {
   remote_stamp_up: (n, w) => stampLoop(n, w, 'up', () => rc.stamp()),
   remote_stamp_down: (n, w) => stampLoop(n, w, 'down', () => rc.stamp()),
   remote_cb: cbLoop,
+  // R6: one async-view call against ipcRenderer.invoke of a handler returning an int.
+  invoke_int: (n, w) => loopAsync(n, w, async () => check(await ipcRenderer.invoke('int') === 7, 'invoke int')),
+  remote_async_get: (n, w) => loopAsync(n, w, async () => check(await avc.get() === 7, 'await av.get()')),
+  // R7: three dependent calls, pipelined (one message), against the same made synchronously.
+  remote_async_chain: (n, w) => loopAsync(n, w, async () =>
+    check(await avc.make().next().get() === 7, 'await av.make().next().get()')),
+  remote_sync_chain: (n, w) => loopSync(n, w, () => check(rc.make().next().get() === 7, 'counter.make().next().get()')),
+  remote_async_stamp_up: (n, w) => stampLoop(n, w, 'up', () => avc.stamp()),
+  remote_async_stamp_down: (n, w) => stampLoop(n, w, 'down', () => avc.stamp()),
   items_sync: (n, w) => loopSync(n, w, () => check(ipcRenderer.sendSync('items-sync', kItems).length === kItems, 'items-sync')),
   remote_many: (n) => remoteMany(n),
   remote_release: () => remoteRelease(),

@@ -242,6 +242,8 @@ def targets(pin):
     if TRACED.get(pin):
         frames = max(len(r) for r in TRACED[pin])
     r8 = ratio(pin, "preload.remote_cb", "preload.push")
+    r6 = ratio(pin, "preload.remote_async_get", "preload.invoke_int")
+    r7 = ratio(pin, "preload.remote_async_chain", "preload.remote_async_get")
     return {
         "R1": None if r1 is None else r1[0] <= 1.2,
         "R2get": None if r2g is None else r2g[0] <= 1.2,
@@ -250,7 +252,15 @@ def targets(pin):
         "R4release": None if rel is None else rel <= 100000,
         "R4frames": None if frames is None else frames <= 3,
         "R8": None if r8 is None else r8[0] <= 1.1,
+        "R6": None if r6 is None else r6[0] <= 1.0,
+        "R7": None if r7 is None else r7[0] <= 1.5,
     }
+
+
+def per_call(pin, key):
+    # main's Registry::stats(): messages and operations per call of a step (runs' medians).
+    msg, ops = m(pin, key + ".messages_per_call"), m(pin, key + ".operations_per_call")
+    return "n/a" if msg is None or ops is None else f"{msg:.2f} message(s), {ops:.2f} operation(s) per call"
 
 
 def table(pin):
@@ -305,6 +315,21 @@ def table(pin):
                 f"{cell(pin, 'preload.push')} | {rcell(ratio(pin, 'preload.remote_cb', 'preload.push'))} | "
                 f"page's listener (through the bridge) {cell(pin, 'page.push')} "
                 f"({rcell(ratio(pin, 'preload.remote_cb', 'page.push'))}) | ≤ 1.1 × send → listener | {yes(t['R8'])} |")
+    rows.append(f"| R6 `await remote.async(counter).get()`: one async-view call, an int back | "
+                f"{cell(pin, 'preload.remote_async_get')} | `await ipcRenderer.invoke('int')` (preload world; the handler "
+                f"returns 7) {cell(pin, 'preload.invoke_int')} | "
+                f"{rcell(ratio(pin, 'preload.remote_async_get', 'preload.invoke_int'))} | "
+                f"sync `counter.get()` {cell(pin, 'preload.remote_get')} "
+                f"({rcell(ratio(pin, 'preload.remote_async_get', 'preload.remote_get'))}); main counted "
+                f"{per_call(pin, 'preload.remote_async_get')} | ≤ 1.0 × invoke | {yes(t['R6'])} |")
+    rows.append(f"| R7 `await av.make().next().get()`: three dependent async calls (two give remote objects), "
+                f"pipelined | {cell(pin, 'preload.remote_async_chain')} | one async call (R6's) "
+                f"{cell(pin, 'preload.remote_async_get')} | "
+                f"{rcell(ratio(pin, 'preload.remote_async_chain', 'preload.remote_async_get'))} | "
+                f"the three made synchronously, `counter.make().next().get()` {cell(pin, 'preload.remote_sync_chain')} "
+                f"({rcell(ratio(pin, 'preload.remote_async_chain', 'preload.remote_sync_chain'))}); main counted "
+                f"{per_call(pin, 'preload.remote_async_chain')} (sync: {per_call(pin, 'preload.remote_sync_chain')}) "
+                f"| ≤ 1.5 × one async call | {yes(t['R7'])} |")
     return "\n".join(rows)
 
 
@@ -317,7 +342,11 @@ def breakdown():
                        ("sendSync (`stamp-sync`): way up (call → main's handler)", "preload.sendSync_up"),
                        ("sendSync: way down (handler → the call returns)", "preload.sendSync_down"),
                        ("remote `counter.stamp()`: way up (call → main's method)", "preload.remote_stamp_up"),
-                       ("remote `counter.stamp()`: way down (method → the call returns)", "preload.remote_stamp_down")):
+                       ("remote `counter.stamp()`: way down (method → the call returns)", "preload.remote_stamp_down"),
+                       ("invoke (`stamp`): way up (call → main's handler)", "preload.invoke_up"),
+                       ("invoke: way down (handler → the await returns)", "preload.invoke_down"),
+                       ("async view `await av.stamp()`: way up (call → main's method)", "preload.remote_async_stamp_up"),
+                       ("async view: way down (method → the await returns)", "preload.remote_async_stamp_down")):
         rows.append(f"| {label} | " + " | ".join(us(m(p, key)) for p in pins) + " |")
     return "\n".join(rows)
 
@@ -327,14 +356,18 @@ nproc = os.cpu_count()
 header = f"""### The remote module
 
 `bench/web/run_remote_bench.sh BUILD_DIR` runs `web_bench --case remote`: one window with
-`enable_remote_module`, main's module `bench` (`web_bench.cc`: a `Counter` with `get()`, `value`
-and `stamp()`, `makeMany(n)` returning n new `Item`s of 5 properties, `hold(callback)`), the loops
+`enable_remote_module`, main's module `bench` (`web_bench.cc`: a `Counter` with `get()`, `value`,
+`stamp()` and `make()` (a `Link`, whose `next()` gives another and `get()` an int), `makeMany(n)`
+returning n new `Item`s of 5 properties, `hold(callback)`), the loops
 in the preload world (`bench/web/bench_preload.js`; remote lives there), and the baselines in the
 same process, their rounds interleaved with the remote ones. Targets (issue): R1 a method call
 ≤ 1.2 × the page's sendSync echo; R2 a property get and set ≤ 1.2 × the same; R4 one call
 returning 10,000 new proxies ≤ 80 ms, their release after a forced GC ≤ 100 ms in ≤ 3
 RemoteRelease frames; R8 a main → page `remote::Callback` call ≤ 1.1 × `webContents.send` →
-`ipcRenderer` listener. The text below is generated by the script.
+`ipcRenderer` listener; R6 an async-view call (`await remote.async(counter).get()`) ≤ the preload
+world's `ipcRenderer.invoke` of a handler returning a small int; R7 a pipelined chain of three
+dependent async calls ≤ 1.5 × one async call (and, for reference, against the three made
+synchronously). The text below is generated by the script.
 
 Measured {t_now} on {cpu_model()} ({nproc} vCPUs, Linux {platform.release()}), load average
 {load_start} at start and {load_end} at the end (the machine is shared; {elapsed} s for the whole
@@ -357,7 +390,13 @@ destructor runs (main's `RemoteRelease` handling destroys an object when its cou
 `Registry::stats().exports` checked back at its baseline then), both clocks the same. R8: main
 stamps its clock just before `held(now)` (a `remote::Callback` of a preload function), the function
 takes `now() − t`; its baseline is the web section's push: main stamps before
-`webContents.send('push', t)`, the preload's `ipcRenderer` listener takes the difference.
+`webContents.send('push', t)`, the preload's `ipcRenderer` listener takes the difference. R6, R7:
+`await` around each call (as the invoke loops); `av = remote.async(counter)`; the chain is
+`counter.make()` → a `Link`, `.next()` → another `Link`, `.get()` → 7, the same two `Link`s every
+time (made once in main, their proxies held by the preload for the whole run: the chain's answers
+reuse them, so no proxy is made or released per call; R4 times that). Main's
+`Registry::stats()` (operations and messages since the connection opened) is read around each
+remote step: messages and operations per call.
 
 **Frames.** Counted in one more process per pinning that runs only the builds and releases
 ({os.environ.get('N_MANY_TRACED', '5')} after 1 untimed) with `VALENCE_IPC_TRACE=1`: main prints
@@ -380,18 +419,21 @@ out = [header, "**Targets**", "",
 labels = [("R1 method call ≤ 1.2 × page sendSync", "R1"), ("R2 property get ≤ 1.2 × page sendSync", "R2get"),
           ("R2 property set ≤ 1.2 × page sendSync", "R2set"), ("R4 10,000 proxies built ≤ 80 ms", "R4build"),
           ("R4 released ≤ 100 ms after the GC starts", "R4release"), ("R4 ≤ 3 RemoteRelease frames (traced run)", "R4frames"),
-          ("R8 Callback ≤ 1.1 × send → listener", "R8")]
+          ("R8 Callback ≤ 1.1 × send → listener", "R8"), ("R6 async-view call ≤ 1.0 × invoke", "R6"),
+          ("R7 pipelined chain of 3 ≤ 1.5 × one async call", "R7")]
 for label, key in labels:
     out.append(f"| {label} | " + " | ".join(yes(targets(p)[key]) for p in RUNS) + " |")
 out.append("")
 for pin in RUNS:
     out += [f"**{PIN_LABEL[pin][0].upper() + PIN_LABEL[pin][1:]}**", "", table(pin), ""]
-out += ["**Where a sync call's time goes** (main answers with its clock):", "", breakdown(), ""]
+out += ["**Where a call's time goes** (main answers with its clock):", "", breakdown(), ""]
 for pin in RUNS:
     out.append(f"Per-run medians, {pin}: `counter.get()` {rng(pin, 'preload.remote_get', 1, 1)} µs; page sendSync "
                f"{rng(pin, 'page.sendSync', 1, 1)} µs; R4 build {rng(pin, 'preload.remote_many', 0.001, 1)} ms; release "
                f"{rng(pin, 'release.total', 0.001, 1)} ms; callback {rng(pin, 'preload.remote_cb', 1, 1)} µs; push "
-               f"{rng(pin, 'preload.push', 1, 1)} µs.")
+               f"{rng(pin, 'preload.push', 1, 1)} µs; async `get()` {rng(pin, 'preload.remote_async_get', 1, 1)} µs; "
+               f"invoke int {rng(pin, 'preload.invoke_int', 1, 1)} µs; async chain "
+               f"{rng(pin, 'preload.remote_async_chain', 1, 1)} µs; sync chain {rng(pin, 'preload.remote_sync_chain', 1, 1)} µs.")
     out.append("")
 if not ok_all:
     out += ["**Some steps failed in this run** (see the run's output).", ""]

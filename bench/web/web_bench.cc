@@ -32,7 +32,14 @@
 //       release: the page drops them and forces a GC, main times until its
 //       last such object is destroyed (Registry::stats().exports back to its
 //       baseline) and infers the RemoteRelease frames; main -> page
-//       remote::Callback calls against webContents.send -> listener.
+//       remote::Callback calls against webContents.send -> listener; the
+//       async view (remote.async): one call (await av.get()) against the
+//       preload world's ipcRenderer.invoke of a handler returning an int,
+//       and a pipelined chain of three dependent calls
+//       (await av.make().next().get(): two return remote objects) against
+//       one async call and against the same three calls made synchronously;
+//       main's Registry::stats() counts the messages and operations of each
+//       remote step (a pipelined chain is one message of three operations).
 //       --n-many N (10) releases over the rounds, after --warmup-many W (1).
 //       With VALENCE_IPC_TRACE=1, "[web_bench] release watch start/end" on
 //       stderr bracket each release (the run script counts the
@@ -191,6 +198,15 @@ std::string json_quote(const std::string& s) {
 struct RemoteCounter {
   int value = 7;
   int get() const { return value; }
+};
+
+// R7: counter.make() gives a Link, link.next() another; link.get() an int.
+// The same two objects every time (made once, the preload holds proxies of
+// both): the chain times the pipelining, not the making and releasing of
+// objects (R4 times that).
+struct RemoteLink {
+  std::shared_ptr<RemoteLink> next;
+  int value = 7;
 };
 
 // R4: a class with 5 properties; main counts the live ones and, while a
@@ -459,6 +475,8 @@ class Bench {
   void register_remote() {
     auto& ipc = app_.ipc_main();
     ipc.on("int-sync", [](IpcMainEvent& e, const std::vector<Value>&) { e.set_return_value(7); });
+    // R6's baseline: ipcRenderer.invoke of a handler returning a small int.
+    (void)ipc.handle("int", [](IpcMainInvokeEvent&, const std::vector<Value>&) { return Value(7); });
     ipc.on("items-sync",
            [](IpcMainEvent& e, double n) { e.set_return_value(plain_items(static_cast<int>(n))); });
     ipc.on("cb-req", [this](IpcMainEvent&) {
@@ -466,10 +484,16 @@ class Bench {
       if (held_) held_(now_us());
     });
     auto& reg = app_.remote();
+    link_a_ = std::make_shared<RemoteLink>();
+    link_a_->next = std::make_shared<RemoteLink>();
+    reg.define<RemoteLink>("Link")
+        .method("next", [](RemoteLink& l) { return l.next; })
+        .method("get", [](RemoteLink& l) { return l.value; });
     reg.define<RemoteCounter>("Counter")
         .property("value", &RemoteCounter::value)
         .method("get", &RemoteCounter::get)
-        .method("stamp", [](RemoteCounter&) { return now_us(); });
+        .method("stamp", [](RemoteCounter&) { return now_us(); })
+        .method("make", [this](RemoteCounter&) { return link_a_; });
     reg.define<Item>("Item")
         .property("id", &Item::id)
         .property("x", &Item::x)
@@ -508,11 +532,16 @@ class Bench {
       for (const char* world : {"page", "preload"})
         steps_.push_back({world, "push", per_round, ws});
       steps_.push_back({"preload", "remote_cb", per_round, ws});
+      // R6, R7: the async view.
+      for (const char* name :
+           {"invoke_int", "remote_async_get", "remote_async_chain", "remote_sync_chain"})
+        steps_.push_back({"preload", name, per_round, ws});
       for (const char* world : {"page", "preload"}) steps_.push_back({world, "now", per_round, ws});
       // Where a remote call's time goes (counter.stamp(): main's clock),
-      // beside sendSync's.
+      // beside sendSync's; the async view's (await av.stamp()) beside invoke's.
       for (const char* name :
-           {"sendSync_up", "sendSync_down", "remote_stamp_up", "remote_stamp_down"})
+           {"sendSync_up", "sendSync_down", "remote_stamp_up", "remote_stamp_down", "invoke_up",
+            "invoke_down", "remote_async_stamp_up", "remote_async_stamp_down"})
         steps_.push_back({"preload", name, per_round, ws});
       for (int k = 0; k < many_per_round; ++k) {
         steps_.push_back({"preload", "items_sync", 1, 0});
@@ -613,7 +642,13 @@ class Bench {
     }
     const Step& s = steps_[i];
     const double web_cpu0 = webbench::cpu_us(web_pid_), main_cpu0 = webbench::cpu_us(::getpid());
-    auto done = [this, i, web_cpu0, main_cpu0](std::string text) {
+    // --case remote: main's count of remote messages and operations (a
+    // RemoteSync is one of each; a RemoteAsync batch one message of many).
+    const bool count_remote = opt_.bench_case == "remote" && s.name.starts_with("remote_") &&
+                              s.name != "remote_many" && s.name != "remote_release";
+    valence::remote::Stats remote0;
+    if (count_remote) remote0 = app_.remote().stats(*wins_[0]->win->web_contents());
+    auto done = [this, i, web_cpu0, main_cpu0, count_remote, remote0](std::string text) {
       // CPU per iteration (warm-up included: the same work) in both processes.
       const Step& step = steps_[i];
       if (step.n + step.warmup > 0) {
@@ -621,6 +656,15 @@ class Bench {
         c.web_us += webbench::cpu_us(web_pid_) - web_cpu0;
         c.main_us += webbench::cpu_us(::getpid()) - main_cpu0;
         c.iterations += step.n + step.warmup;
+        if (count_remote) {
+          auto r = app_.remote().stats(*wins_[0]->win->web_contents());
+          const double calls = step.n + step.warmup;
+          const std::string key = step.world + "." + step.name;
+          samples_[key + ".messages_per_call"].push_back(
+              static_cast<double>(r.messages - remote0.messages) / calls);
+          samples_[key + ".operations_per_call"].push_back(
+              static_cast<double>(r.operations - remote0.operations) / calls);
+        }
       }
       auto next = [this, i] { app_.loop().post([this, i] { run_step(i + 1); }); };
       if (step.name == "remote_release") {
@@ -842,6 +886,7 @@ class Bench {
   std::string first_;
   // --case remote
   std::shared_ptr<RemoteCounter> counter_;
+  std::shared_ptr<RemoteLink> link_a_;
   valence::remote::Callback held_;
   std::vector<double> exports_peak_;
   double exports_before_ = 0;
