@@ -671,6 +671,26 @@ TEST_F(RemoteTest, Electron14SpecCases) {  // B32, B36-B41
   EXPECT_EQ(stats(win).messages - before, 1u);
 }
 
+TEST_F(RemoteTest, AChainAcrossTheBatchLimit) {  // a batch carries at most 64 ops
+  auto win = open_remote();
+  pre(win, R"({
+    const remote = require('electron').remote
+    const m = remote.require('counter')
+    const am = remote.async(m)
+    const c = remote.async(new m.Counter(0))
+    globalThis.r = undefined
+    for (let i = 0; i < 63; i++) c.add(1)
+    // Op 64 is the Get of Counter; `zero()` on its answer cannot join the
+    // full batch: it waits for the answer.
+    am.Counter.zero().add(5).then((v) => { r = v }, (e) => { r = String(e) })
+    globalThis.c = c
+    'ok' })");
+  ASSERT_TRUE(wait_for([&] { return pre_string(win, "String(r)") == "5"; }));
+  pre(win, "c.value.then((v) => { r = v }); 'ok'");
+  ASSERT_TRUE(wait_for([&] { return pre_string(win, "String(r)") == "63"; }));
+  EXPECT_TRUE(win->web_contents()->is_connected());
+}
+
 // ---- leaks: both processes flat -------------------------------------------------
 
 TEST_F(RemoteTest, TwoHundredReloadsLeakNothing) {  // L1, B16, B24

@@ -506,8 +506,10 @@
         return entry;
       }
       const prior = target.entry;
-      if (prior !== undefined && prior.batch !== batch) {
-        // The answer of an earlier batch: once it is there.
+      // The answer of an earlier batch (or of this one, when it is full and
+      // goes before this op can join it): used once it is there.
+      if (prior !== undefined &&
+          (prior.batch !== batch || batch.ops.length >= kMaxRemoteBatch)) {
         prior.promise.then((value) => {
           if (!proxyIds.has(value)) throw new TypeError('remote.async: that answer is not a remote object');
           enqueue(entry, code, { ref: value }, name, args);
