@@ -476,7 +476,8 @@ class Bench {
     auto& ipc = app_.ipc_main();
     ipc.on("int-sync", [](IpcMainEvent& e, const std::vector<Value>&) { e.set_return_value(7); });
     // R6's baseline: ipcRenderer.invoke of a handler returning a small int.
-    (void)ipc.handle("int", [](IpcMainInvokeEvent&, const std::vector<Value>&) { return Value(7); });
+    (void)ipc.handle("int",
+                     [](IpcMainInvokeEvent&, const std::vector<Value>&) { return Value(7); });
     ipc.on("items-sync",
            [](IpcMainEvent& e, double n) { e.set_return_value(plain_items(static_cast<int>(n))); });
     ipc.on("cb-req", [this](IpcMainEvent&) {

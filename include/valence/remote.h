@@ -194,14 +194,9 @@ struct Outcome {
 
 namespace detail {
 
-template <class T>
-struct IsFuture : std::false_type {};
-template <class T>
-struct IsFuture<Future<T>> : std::true_type {};
-template <class T>
-struct IsResult : std::false_type {};
-template <class T>
-struct IsResult<Result<T>> : std::true_type {};
+// (The same traits ipcMain's handlers use.)
+using valence::detail::IsFuture;
+using valence::detail::IsResult;
 
 // A value a member returned, as a remote value of the current document.
 template <class R>

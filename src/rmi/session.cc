@@ -250,7 +250,7 @@ Result<Session::ParsedOp> Session::parse_op(Value& op_value, std::size_t index, 
         std::string(batch ? "RemoteAsync op " + std::to_string(index) : "RemoteSync") + ": " +
             what);
   };
-  auto parts = ipc::take_args(op_value, true);
+  auto parts = ipc::take_args(op_value, decoded_has_refs_);
   if (!parts || parts->size() != 4 || !(*parts)[0].is_number() ||
       !((*parts)[2].is_string() || (*parts)[2].is_undefined()) || !(*parts)[3].is_array())
     return bad("not [op, target, name, args]");
@@ -258,7 +258,7 @@ Result<Session::ParsedOp> Session::parse_op(Value& op_value, std::size_t index, 
   if (!code || !known_op(*code)) return bad("unknown operation");
   ParsedOp op;
   op.op = static_cast<RemoteOp>(*code);
-  auto args = ipc::take_args((*parts)[3], true);
+  auto args = ipc::take_args((*parts)[3], decoded_has_refs_);
   if (!args) return bad(args.error().message);
   op.args = std::move(args).value();
   if (op.op >= RemoteOp::kGet) {
@@ -287,6 +287,8 @@ Result<Value> Session::decode_ops(detail::DocumentHandle& doc, const ipc::RawMes
   options.form = codec::Form::kValence;
   detail::RefCodec refs(doc, registry_.quotas);
   options.delegate = &refs;
+  // Bodies without shared references (the usual) are split without copies.
+  options.produced_refs = &decoded_has_refs_;
   auto decoded = codec::decode(m.body(), options);
   if (!decoded)
     return make_error(ErrorCode::kBadMessage,
@@ -329,7 +331,7 @@ Result<void> Session::on_settle(ipc::RawMessage& m) {
   }
   auto promise = std::move(it->second);
   doc->page_promises.erase(it);
-  auto parts = ipc::take_args(*decoded, true);
+  auto parts = ipc::take_args(*decoded, decoded_has_refs_);
   Value value = parts && parts->size() == 3 ? std::move((*parts)[2]) : Value();
   if (state == 0) {
     promise->set(std::move(value));
@@ -377,7 +379,7 @@ Result<void> Session::on_async(ipc::RawMessage& m) {
     doc->op_callbacks.clear();
     return Unexpected{decoded.error()};
   }
-  auto list = ipc::take_args(*decoded, true);
+  auto list = ipc::take_args(*decoded, decoded_has_refs_);
   if (!list || list->empty() || list->size() > kMaxBatch) {
     doc->op_callbacks.clear();
     return make_error(ErrorCode::kBadMessage,

@@ -97,6 +97,7 @@ class Session {
   std::shared_ptr<WebContents> contents_;
   std::shared_ptr<detail::DocumentHandle> current_;
   unsigned last_ctx_ = 0;
+  bool decoded_has_refs_ = true;  // the last decode_ops() saw a shared reference
   std::size_t operations_ = 0;
   std::size_t messages_ = 0;
   std::shared_ptr<bool> alive_ = std::make_shared<bool>(true);

@@ -3,7 +3,9 @@
 // make on it. The preload world's code runs through eval_preload (the app's
 // preload would run the same code); the page's main world never sees remote.
 #include <cstdio>
+#include <fstream>
 #include <memory>
+#include <sstream>
 #include <string>
 #include <vector>
 
@@ -427,31 +429,25 @@ TEST_F(RemoteTest, NothingUndeclaredReachesMain) {  // §d.9
             "[true,true,true,true]");
 }
 
-// Seed 001's "Remote module RMI" page, as the seed prints it, in a
-// node_integration window: the page's main world requires remote itself
-// (its objects are twins of the preload's proxies) and builds a URL from
+// Seed 001's "Remote module RMI" page, as the seed prints it (the gallery's
+// examples/legacy/rmi/index.html), in a node_integration window: the page's main world requires
+// remote itself (its objects are twins of the preload's proxies) and builds a URL from
 // __dirname.
-const char* kSeed001RmiPage = R"HTML(<!DOCTYPE html>
-<html>
-  <head>
-    <title>RMI</title>
-    <script>
-      const {BrowserWindow, app} = require('electron').remote
-    </script>
-  </head>
-  <body>
-    <button onclick= "let win = new BrowserWindow(); win.loadURL(`file://${__dirname}/index.html`)">new window</button>
-    <button onclick= "app.quit()">quit</button>
-  </body>
-</html>
-)HTML";
+std::string seed001_rmi_page() {
+  std::ifstream in(std::string(VALENCE_SOURCE_DIR) + "/examples/legacy/rmi/index.html");
+  std::stringstream text;
+  text << in.rdbuf();
+  return text.str();
+}
 
 TEST_F(RemoteTest, Seed001RmiPageOpensAWindow) {  // B33, B34 (D5, D6)
   registry();
   BrowserWindowOptions o;
   o.web_preferences.enable_remote_module = true;
   o.web_preferences.node_integration = true;
-  auto win = open("", kSeed001RmiPage, {}, o);
+  const std::string page = seed001_rmi_page();
+  ASSERT_NE(page.find("require('electron').remote"), std::string::npos);
+  auto win = open("", page, {}, o);
   EXPECT_EQ(eval(win, "typeof BrowserWindow").get_string(), "function");
   EXPECT_EQ(eval(win, "typeof app.quit").get_string(), "function");
   EXPECT_EQ(eval(win, "require('electron').remote === require('electron').remote").get_bool(),

@@ -458,7 +458,8 @@
           if (name === 'then') {
             if (node.ref !== undefined) return undefined;  // a known object is not a thenable
             const entry = materialize(node).entry;
-            return (onFulfilled, onRejected) => entry.promise.then(asAsync).then(onFulfilled, onRejected);
+            return (onFulfilled, onRejected) => entry.promise.then(
+              typeof onFulfilled === 'function' ? (v) => onFulfilled(asAsync(v)) : asAsync, onRejected);
           }
           if (typeof name === 'symbol') return undefined;
           return makeView({ base: node, name });
