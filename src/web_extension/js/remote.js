@@ -114,6 +114,8 @@
     // Encoder hook: proxies go back as main's own ids (not counted); page
     // functions become this document's exports, counted per occurrence.
     function encodeHost(v) {
+      // Arrays (every op and its arguments) are never references: no lookups.
+      if (ArrayIsArray(v)) return undefined;
       const node = viewNodes.get(v);
       if (node !== undefined) {
         // An async view of a known object goes as that object; an answer
