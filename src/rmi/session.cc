@@ -459,11 +459,13 @@ Session::OpResult Session::run_root(DocumentHandle& doc, RemoteOp op, const std:
   auto blocked = [&](const std::string& what) -> OpResult {
     return {fail(ErrorPrototype::kError, "Blocked " + what), "ERR_REMOTE_BLOCKED"};
   };
-  OpInfo info{contents_, op_name(op), "", name};
-  if (Decision d = r.filter_op(info); !d.allowed)
-    return {fail(ErrorPrototype::kError,
-                 "Blocked remote." + std::string(op_name(op)) + "('" + name + "'): " + d.reason),
-            "ERR_REMOTE_BLOCKED"};
+  if (r.call_filter) {
+    OpInfo info{contents_, op_name(op), "", name};
+    if (Decision d = r.filter_op(info); !d.allowed)
+      return {fail(ErrorPrototype::kError,
+                   "Blocked remote." + std::string(op_name(op)) + "('" + name + "'): " + d.reason),
+              "ERR_REMOTE_BLOCKED"};
+  }
   switch (op) {
     case RemoteOp::kRequire: {
       if (!r.filter_root(r.on_require, event)) return blocked("remote.require('" + name + "')");
@@ -696,7 +698,7 @@ void Session::send(DocumentHandle& doc, ipc::MessageKind kind, std::uint64_t req
     }
     // The page still gets an answer, saying why.
     out.resize(0);
-    ipc::write_header(out, request_id, std::to_string(doc.ctx), ipc::ReplyStatus::kError);
+    ipc::write_header(out, request_id, doc.ctx_text, ipc::ReplyStatus::kError);
     Value error(
         detail::make_error_value(ErrorPrototype::kError, "the result could not be sent: " + why));
     Value fallback = kind == ipc::MessageKind::kRemoteSettle
@@ -811,14 +813,7 @@ void Session::flush_releases(std::weak_ptr<DocumentHandle> weak) {
   std::vector<Value> pairs;
   for (std::uint64_t n : doc->release_queue) pairs.emplace_back(static_cast<double>(n));
   doc->release_queue.clear();
-  std::vector<std::uint8_t> out;
-  ipc::write_header(out, 0, std::to_string(doc->ctx), ipc::ReplyStatus::kOk);
-  codec::EncodeOptions options;
-  options.form = codec::Form::kValence;
-  if (codec::encode_into(Value::array(std::move(pairs)), out, options, out.size()))
-    if (host_)
-      (void)host_->send_raw(ipc::MessageKind::kRemoteRelease,
-                            transport::Buffer::adopt(std::move(out)));
+  send(*doc, ipc::MessageKind::kRemoteRelease, 0, ipc::ReplyStatus::kOk, std::move(pairs));
 }
 
 }  // namespace valence::remote
